@@ -1,0 +1,337 @@
+internal import CSQLite
+import Foundation
+
+// A thin, safe wrapper over sqlite3: one class per C handle (`Connection` owns `sqlite3 *`, `Statement`
+// owns `sqlite3_stmt *`), both freed in deinit; values cross as `SQLValue`; SQL takes bound parameters
+// only. Entry points: `Connection`, `Statement`, `Row`, `SQLValue`, `SQLiteError`, `Migration`.
+
+/// A value bound to or read from SQLite.
+package enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// Things that can be bound as a parameter.
+package protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+extension SQLValue: SQLBindable { package var sqlValue: SQLValue { self } }
+extension Int: SQLBindable { package var sqlValue: SQLValue { .integer(Int64(self)) } }
+extension Int64: SQLBindable { package var sqlValue: SQLValue { .integer(self) } }
+extension Double: SQLBindable { package var sqlValue: SQLValue { .real(self) } }
+extension String: SQLBindable { package var sqlValue: SQLValue { .text(self) } }
+extension Bool: SQLBindable { package var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
+extension Array: SQLBindable where Element == UInt8 { package var sqlValue: SQLValue { .blob(self) } }
+extension Data: SQLBindable { package var sqlValue: SQLValue { .blob([UInt8](self)) } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    package var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// An error from SQLite, with its result code and SQLite's own message. Bound values are never included
+/// (they may be patient data).
+package struct SQLiteError: Error, Equatable, CustomStringConvertible {
+    /// The extended SQLite result code.
+    package var code: Int32
+    package var message: String
+    /// The SQL being run, when known (statement text only; no values).
+    package var sql: String?
+
+    package init(code: Int32, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    /// Whether the error is a constraint violation (UNIQUE, FOREIGN KEY, CHECK …).
+    package var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
+    /// Whether the error is SQLITE_BUSY (another connection holds the lock).
+    package var isBusy: Bool { code & 0xFF == SQLITE_BUSY }
+
+    package static func == (lhs: SQLiteError, rhs: SQLiteError) -> Bool { lhs.code == rhs.code }
+
+    package var description: String {
+        "SQLite error \(code): \(message)" + (sql.map { " [\($0.prefix(120))]" } ?? "")
+    }
+}
+
+/// One SQLite database connection. Not thread-safe: use each connection from one thread at a time (the
+/// index uses one write connection on its writer and separate read connections).
+package final class Connection {
+    private let db: OpaquePointer
+    package let path: String
+    private var statementCache: [String: Statement] = [:]
+
+    /// Opens (creating when `readOnly` is false) the database at `path` (`:memory:` for a private in-memory db).
+    /// Sets a busy timeout, turns foreign keys on, and for writable file databases WAL mode with
+    /// `synchronous=FULL`: a commit is durable when it returns.
+    package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: message)
+        }
+        self.db = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        try execute("PRAGMA foreign_keys = ON")
+        if !readOnly && path != ":memory:" && !path.isEmpty {
+            try execute("PRAGMA journal_mode = WAL")
+            try execute("PRAGMA synchronous = FULL")
+        }
+    }
+
+    deinit {
+        statementCache.removeAll()
+        sqlite3_close_v2(db)
+    }
+
+    func lastError(sql: String? = nil, code: Int32? = nil) -> SQLiteError {
+        SQLiteError(code: code ?? sqlite3_extended_errcode(db), message: String(cString: sqlite3_errmsg(db)), sql: sql)
+    }
+
+    /// Runs one or more statements without parameters (schema, pragmas).
+    package func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(db))
+            sqlite3_free(errorMessage)
+            throw SQLiteError(code: rc, message: message, sql: sql)
+        }
+    }
+
+    /// Compiles a statement. Prefer ``cached(_:)`` for statements run many times.
+    package func prepare(_ sql: String) throws -> Statement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw lastError(sql: sql, code: rc) }
+        return Statement(handle: stmt, connection: self, sql: sql)
+    }
+
+    /// A prepared statement kept for the connection's lifetime, reset and with bindings cleared.
+    package func cached(_ sql: String) throws -> Statement {
+        if let statement = statementCache[sql] {
+            statement.reset()
+            return statement
+        }
+        let statement = try prepare(sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// Runs a statement with bound parameters and returns the number of rows changed.
+    @discardableResult
+    package func run(_ sql: String, _ parameters: [SQLBindable] = []) throws -> Int {
+        let statement = try cached(sql)
+        defer { statement.reset() }
+        try statement.bind(parameters)
+        while try statement.step() {}
+        return changes
+    }
+
+    /// Runs a query with bound parameters and returns every row.
+    package func rows(_ sql: String, _ parameters: [SQLBindable] = []) throws -> [Row] {
+        let statement = try cached(sql)
+        defer { statement.reset() }
+        try statement.bind(parameters)
+        var result: [Row] = []
+        while try statement.step() { result.append(statement.row()) }
+        return result
+    }
+
+    /// The first row of a query, or `nil`.
+    package func row(_ sql: String, _ parameters: [SQLBindable] = []) throws -> Row? {
+        let statement = try cached(sql)
+        defer { statement.reset() }
+        try statement.bind(parameters)
+        return try statement.step() ? statement.row() : nil
+    }
+
+    /// The first column of the first row, or `.null`.
+    package func scalar(_ sql: String, _ parameters: [SQLBindable] = []) throws -> SQLValue {
+        try row(sql, parameters)?.values.first ?? .null
+    }
+
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+    package var changes: Int { Int(sqlite3_changes(db)) }
+    package var isInTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
+
+    /// Runs `body` in a transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolling back when it throws.
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` inside a savepoint: when it throws, only its own changes are rolled back and the
+    /// enclosing transaction goes on (one bad message in a group commit does not undo the others).
+    package func savepoint<T>(_ name: String = "sp", _ body: () throws -> T) throws -> T {
+        try execute("SAVEPOINT \(name)")
+        do {
+            let value = try body()
+            try execute("RELEASE \(name)")
+            return value
+        } catch {
+            try? execute("ROLLBACK TO \(name)")
+            try? execute("RELEASE \(name)")
+            throw error
+        }
+    }
+
+    /// Applies each migration not yet recorded in the `schema_migrations` table, in version order, each
+    /// in its own transaction. Modules keep their own version ranges (the index store 1–99, the fact
+    /// ledger 100–199), so each can grow without renumbering the other.
+    package func migrate(_ migrations: [Migration]) throws {
+        try execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))")
+        let applied = Set(try rows("SELECT version FROM schema_migrations").compactMap { $0.int(0) })
+        for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(Int64(migration.version)) {
+            try transaction {
+                try execute(migration.sql)
+                try run("INSERT INTO schema_migrations (version) VALUES (?)", [migration.version])
+            }
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its lines (`["ok"]` when sound).
+    package func integrityCheck() throws -> [String] {
+        try rows("PRAGMA integrity_check").compactMap { $0.string(0) }
+    }
+
+    /// Forces a WAL checkpoint (truncating the WAL file).
+    package func checkpoint() throws {
+        try execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+}
+
+/// One schema migration: applied once, in version order.
+package struct Migration: Sendable {
+    package var version: Int
+    package var sql: String
+
+    package init(version: Int, sql: String) {
+        self.version = version
+        self.sql = sql
+    }
+}
+
+/// A compiled SQL statement, owned by one connection.
+package final class Statement {
+    private let handle: OpaquePointer
+    private unowned let connection: Connection
+    package let sql: String
+    private lazy var columnNames: [String] = (0..<sqlite3_column_count(handle)).map {
+        sqlite3_column_name(handle, $0).map { String(cString: $0) } ?? ""
+    }
+
+    fileprivate init(handle: OpaquePointer, connection: Connection, sql: String) {
+        self.handle = handle
+        self.connection = connection
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Binds parameters by position (1-based in SQL, in array order here).
+    package func bind(_ parameters: [SQLBindable]) throws {
+        sqlite3_clear_bindings(handle)
+        for (i, parameter) in parameters.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch parameter.sqlValue {
+            case .null: rc = sqlite3_bind_null(handle, index)
+            case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
+            case .real(let v): rc = sqlite3_bind_double(handle, index, v)
+            case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, concord_sqlite_transient())
+            case .blob(let v):
+                rc = v.withUnsafeBytes { raw in
+                    sqlite3_bind_blob64(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(raw.count), concord_sqlite_transient())
+                }
+            }
+            guard rc == SQLITE_OK else { throw connection.lastError(sql: sql, code: rc) }
+        }
+    }
+
+    /// Advances to the next row: `true` when a row is available, `false` when done.
+    package func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.lastError(sql: sql, code: rc)
+        }
+    }
+
+    package func reset() {
+        sqlite3_reset(handle)
+    }
+
+    /// The current row's values.
+    package func row() -> Row {
+        let count = sqlite3_column_count(handle)
+        var values: [SQLValue] = []
+        values.reserveCapacity(Int(count))
+        for i in 0..<count {
+            switch sqlite3_column_type(handle, i) {
+            case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(handle, i)))
+            case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(handle, i)))
+            case SQLITE_TEXT:
+                if let text = sqlite3_column_text(handle, i) {
+                    values.append(.text(String(cString: text)))
+                } else {
+                    values.append(.null)
+                }
+            case SQLITE_BLOB:
+                let length = Int(sqlite3_column_bytes(handle, i))
+                if let bytes = sqlite3_column_blob(handle, i), length > 0 {
+                    values.append(.blob(Array(UnsafeRawBufferPointer(start: bytes, count: length))))
+                } else {
+                    values.append(.blob([]))
+                }
+            default: values.append(.null)
+            }
+        }
+        return Row(columns: columnNames, values: values)
+    }
+}
+
+/// A row read from a query: values by position or by column name.
+package struct Row: Sendable, Hashable {
+    package var columns: [String]
+    package var values: [SQLValue]
+
+    package subscript(_ index: Int) -> SQLValue { index < values.count ? values[index] : .null }
+    package subscript(_ name: String) -> SQLValue {
+        columns.firstIndex(of: name).map { values[$0] } ?? .null
+    }
+
+    package func int(_ index: Int) -> Int64? { if case .integer(let v) = self[index] { return v } else { return nil } }
+    package func int(_ name: String) -> Int64? { if case .integer(let v) = self[name] { return v } else { return nil } }
+    package func double(_ index: Int) -> Double? {
+        switch self[index] { case .real(let v): return v; case .integer(let v): return Double(v); default: return nil }
+    }
+    package func double(_ name: String) -> Double? {
+        switch self[name] { case .real(let v): return v; case .integer(let v): return Double(v); default: return nil }
+    }
+    package func string(_ index: Int) -> String? { if case .text(let v) = self[index] { return v } else { return nil } }
+    package func string(_ name: String) -> String? { if case .text(let v) = self[name] { return v } else { return nil } }
+    package func blob(_ index: Int) -> [UInt8]? {
+        switch self[index] { case .blob(let v): return v; case .text(let v): return Array(v.utf8); default: return nil }
+    }
+    package func blob(_ name: String) -> [UInt8]? {
+        switch self[name] { case .blob(let v): return v; case .text(let v): return Array(v.utf8); default: return nil }
+    }
+}
