@@ -1,1 +1,4 @@
+import Foundation
 import Gateway
+
+exit(CommandLineTool.main())

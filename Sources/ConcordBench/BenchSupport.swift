@@ -1,0 +1,45 @@
+import Foundation
+
+/// Shared measuring tools of the benchmark executable: a warm-up, repeated timed runs, and one line of
+/// JSON per measurement (so `scripts/bench.sh` can put Concord's figures beside the peers' as ratios).
+enum Bench {
+    /// Warns loudly when the benchmarks were built without optimization.
+    static func warnIfDebug() {
+        #if DEBUG
+        FileHandle.standardError.write(Data("WARNING: concord-bench was built in debug mode; numbers are meaningless. Use `swift build -c release`.\n".utf8))
+        #endif
+    }
+
+    /// Runs `body` once to warm up, then `repetitions` times, and returns the best wall time in seconds
+    /// with the last result (returned so the work cannot be optimized away).
+    static func measure<T>(repetitions: Int = 3, _ body: () throws -> T) rethrows -> (seconds: Double, result: T) {
+        var result = try body()
+        var best = Double.infinity
+        for _ in 0..<max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            result = try body()
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = min(best, elapsed)
+        }
+        return (best, result)
+    }
+
+    /// Seconds since an arbitrary start, for latency measurements.
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// The p-th percentile (0…100) of samples (nearest rank).
+    static func percentile(_ samples: [Double], _ p: Double) -> Double {
+        guard !samples.isEmpty else { return .nan }
+        let sorted = samples.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+
+    /// Prints one result line: `RESULT {"bench":…, "metric":…, "value":…, "unit":…}` plus extra fields.
+    static func report(_ bench: String, _ metric: String, _ value: Double, unit: String, extra: [String: String] = [:]) {
+        var fields = ["\"bench\":\"\(bench)\"", "\"metric\":\"\(metric)\"", "\"value\":\(value.isFinite ? String(format: "%.6g", value) : "null")", "\"unit\":\"\(unit)\""]
+        for (k, v) in extra.sorted(by: { $0.key < $1.key }) { fields.append("\"\(k)\":\"\(v)\"") }
+        print("RESULT {" + fields.joined(separator: ",") + "}")
+        fflush(stdout)
+    }
+}

@@ -1,0 +1,160 @@
+import Clinical
+import Foundation
+import HL7v2
+import PatientIndex
+
+/// `concord serve`: the running gateway — inbox watcher, MLLP listeners, HTTP API — around one
+/// group-commit writer and a pool of worker threads.
+///
+/// Threads: one libevent loop thread for all network I/O; `workers` threads for parsing, mapping and
+/// reads (each with its own read-only SQLite connection); one writer thread that owns the write
+/// connection; one inbox thread. Swift's cooperative pool is not used, so nothing here can starve it.
+package final class Server: @unchecked Sendable {
+    package let configuration: GatewayConfiguration
+    package let metrics = Metrics()
+    package let writer: GroupCommitWriter<PatientIndexStore>
+    package let ingestService: IngestService
+    package let operations: Operations
+    private let pool: WorkerPool<API.Context>
+    private let loop: EventLoop
+    private var mllpServers: [MLLPServer] = []
+    private var httpServer: HTTPServer?
+    private var inbox: InboxWatcher?
+
+    /// Opens the database and starts the writer and workers (listeners start with ``start()``).
+    package init(configuration: GatewayConfiguration, workers: Int = 2) throws {
+        self.configuration = configuration
+        let directory = (configuration.database as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let store = try PatientIndexStore(path: configuration.database)
+        writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
+            try store.transaction(body)
+        }
+        ingestService = IngestService(writer: writer, metrics: metrics)
+        operations = Operations(writer: writer, ingestService: ingestService, metrics: metrics)
+        let path = configuration.database
+        pool = WorkerPool(threads: workers) { API.Context(reader: try PatientIndexReader(path: path)) }
+        do {
+            loop = try EventLoop(name: "concord-net")
+        } catch {
+            throw GatewayError(.io, "cannot start the event loop: \(error)")
+        }
+    }
+
+    static func loadFacts(_ path: String?) throws -> FactConfiguration {
+        guard let path else { return .standard }
+        guard let data = FileManager.default.contents(atPath: path) else { throw GatewayError(.configuration, "cannot read facts configuration \(path)") }
+        do {
+            return try JSONDecoder().decode(FactConfiguration.self, from: Data(GatewayConfiguration.stripComments(data)))
+        } catch let error as DecodingError {
+            throw GatewayError(.configuration, "\(path): \(GatewayConfiguration.describe(error))")
+        }
+    }
+
+    /// The ports actually bound: (MLLP ports in config order, HTTP port or nil).
+    package var boundPorts: (mllp: [Int], http: Int?) { (mllpServers.map(\.boundPort), httpServer?.boundPort) }
+
+    /// Starts every configured listener and the inbox.
+    package func start() throws {
+        let tls = configuration.tls.map { settings -> TLSConfiguration in
+            TLSConfiguration(certificatePath: settings.certificate, privateKeyPath: settings.privateKey,
+                             clientCAPath: settings.clientCA, requireClientCertificate: settings.requireClientCertificate)
+        }
+        func tlsFor(_ wanted: Bool, _ what: String) throws -> TLSConfiguration? {
+            guard wanted else { return nil }
+            guard let tls else { throw GatewayError(.configuration, "\(what) asks for TLS but the configuration has no \"tls\" section") }
+            return tls
+        }
+        let clientFacilities = configuration.tls?.clientFacilities ?? [:]
+        for listener in configuration.mllp {
+            let server = MLLPServer(
+                host: listener.host, port: listener.port, tls: try tlsFor(listener.tls, "an MLLP listener"),
+                maxFrameBytes: listener.maxFrameBytes, idleTimeout: listener.idleTimeoutSeconds,
+                maxConnections: listener.maxConnections, loop: loop,
+                onEvent: { [metrics] event in Self.log(event, metrics: metrics) },
+                handler: { [pool, ingestService, metrics] frame, connection, reply in
+                    let vouched = connection.clientCommonName.flatMap { clientFacilities[$0] }
+                    let unit = InboundUnit(raw: frame, channel: .mllp, origin: "mllp:\(connection.peer)#\(connection.id)", vouchedFacility: vouched)
+                    pool.submit { _ in
+                        ingestService.ingest(unit) { result in
+                            if let ack = result.ack {
+                                reply.send(ack)
+                            } else {
+                                // Not HL7 (a document over MLLP): answer with a minimal HL7 ACK all the same.
+                                reply.send(MessageParser.acknowledgement(for: MessageParser.parse(frame), failure: result.error, reject: false))
+                            }
+                            metrics.observeAckLatency(seconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - unit.receivedAt)
+                        }
+                    }
+                })
+            do { try server.start() } catch { throw GatewayError(.io, "MLLP listener \(listener.host):\(listener.port): \(error)") }
+            mllpServers.append(server)
+            Log.info("mllp: listening on \(listener.host):\(server.boundPort)\(listener.tls ? " (TLS)" : "")")
+        }
+        if let http = configuration.http {
+            let api = API(authenticator: TokenAuthenticator(tokens: configuration.tokens), operations: operations, pool: pool,
+                          metrics: metrics, ingestService: ingestService)
+            let server = HTTPServer(host: http.host, port: http.port, tls: try tlsFor(http.tls, "the HTTP listener"),
+                                    maxBodyBytes: http.maxBodyBytes, timeoutSeconds: http.timeoutSeconds, loop: loop) { request, responder in
+                api.handle(request, responder)
+            }
+            do { try server.start() } catch { throw GatewayError(.io, "HTTP listener \(http.host):\(http.port): \(error)") }
+            httpServer = server
+            Log.info("http: listening on \(http.host):\(server.boundPort)\(http.tls ? " (HTTPS)" : "")")
+            if configuration.tokens.isEmpty { Log.warning("http: no tokens configured; every endpoint but /health will refuse requests") }
+        }
+        if let settings = configuration.inbox {
+            let ingestService = self.ingestService
+            let watcher = InboxWatcher(settings: settings) { name, bytes in
+                Self.ingestFile(name: name, bytes: bytes, channel: .inbox, service: ingestService)
+            }
+            try watcher.start()
+            inbox = watcher
+            Log.info("inbox: watching \(settings.path)")
+        }
+    }
+
+    /// Ingests the messages of one file and sums up the outcome (used by the inbox and `concord ingest`).
+    package static func ingestFile(name: String, bytes: [UInt8], channel: MessageChannel, service: IngestService) -> InboxOutcome {
+        let units = MessageParser.split(bytes)
+        var failures: [String] = []
+        var ingested = 0, duplicates = 0
+        for (i, raw) in units.enumerated() {
+            let reply = service.ingestAndWait(InboundUnit(raw: raw, channel: channel, origin: "\(channel.rawValue):\(name)"))
+            switch reply.status {
+            case .ingested: ingested += 1
+            case .duplicate: duplicates += 1
+            case .failed: failures.append("message \(i + 1) of \(units.count): \(reply.error?.description ?? "failed")")
+            }
+        }
+        if failures.isEmpty {
+            return .ingested(summary: "\(ingested) ingested, \(duplicates) already known")
+        }
+        return .failed(reason: failures.joined(separator: "\n") + "\n(\(ingested) other message(s) ingested, \(duplicates) already known)")
+    }
+
+    private static func log(_ event: MLLPServerEvent, metrics: Metrics) {
+        switch event {
+        case .opened(let c): metrics.connectionOpened(); Log.debug("mllp: connection \(c.id) from \(c.peer) opened")
+        case .closed(let c, let reason): metrics.connectionClosed(); Log.debug("mllp: connection \(c.id) closed: \(reason)")
+        case .discarded(let c, let count):
+            metrics.countDiscarded(bytes: count)
+            Log.warning("mllp: connection \(c.id) from \(c.peer): discarded \(count) bytes outside frames")
+        case .oversized(let c, let limit, let reply):
+            Log.warning("mllp: connection \(c.id) from \(c.peer): frame over \(limit) bytes; rejected and closing")
+            let error = HL7ParseError(.messageTooLarge, "message exceeds the \(limit)-byte frame limit")
+            reply.send(HL7Acknowledgement.build(forUnparsable: [], error: error, code: .applicationReject, controlID: "ACK-OVERSIZE", timestamp: ClinicalTime.now()).serialize())
+        case .rejected(let peer): Log.warning("mllp: connection from \(peer) refused: too many connections")
+        }
+    }
+
+    /// Stops listeners (no new work), drains the inbox, workers and writer.
+    package func stop() {
+        for server in mllpServers { server.stop() }
+        httpServer?.stop()
+        inbox?.stop()
+        pool.stop()
+        writer.stop()
+        loop.stop()
+    }
+}

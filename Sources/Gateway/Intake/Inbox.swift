@@ -1,0 +1,239 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happened to one inbox file.
+package enum InboxOutcome: Sendable, Equatable {
+    /// Ingested (committed); the file goes to the dated archive.
+    case ingested(summary: String)
+    /// Refused or failed (the error is committed to the message log when the file could be read); the file
+    /// goes to `failed/` with `<name>.error.txt` beside it.
+    case failed(reason: String)
+}
+
+/// The inbox: hospitals drop files into a directory; Concord takes each complete file exactly once.
+///
+/// Life of a file: it appears in `inbox/` → once its size and modification time are stable for
+/// `stableSeconds` it is *claimed* by an atomic `rename` into `inbox/.claimed/` → read and handed to
+/// the ingest function, which returns only after the transaction holding it has committed → moved to
+/// `archive/YYYY-MM-DD/` (or `failed/` with an error file). After a crash, files still in `.claimed/`
+/// are resumed first; because every message is deduplicated by the message log (HL7 control id per
+/// sender, or content hash for documents), a file whose commit happened just before the crash is not
+/// ingested twice — its second pass finds every message already logged.
+///
+/// Ignored: dot-files, `*.tmp`, `*.part`, `*.swp`, directories. Refused (moved to `failed/` unread):
+/// symbolic links and anything that is not a regular file, files over `maxFileBytes`.
+/// Watching is by inotify (close-write and moved-to events) with a periodic full rescan as fallback.
+package final class InboxWatcher: @unchecked Sendable {
+    package typealias Ingest = (_ name: String, _ bytes: [UInt8]) -> InboxOutcome
+
+    private let settings: GatewayConfiguration.InboxSettings
+    private let ingest: Ingest
+    private let fileManager = FileManager()
+    private var thread: Thread?
+    private let lock = NSLock()
+    private var stopping = false
+    private var finished = false
+    private let done = DispatchSemaphore(value: 0)
+    /// name → (size, mtime, first seen at that size)
+    private var candidates: [String: (size: Int64, mtime: Int, since: Date)] = [:]
+    private(set) var processedCount = 0
+
+    package var claimedDirectory: String { settings.path + "/.claimed" }
+
+    package init(settings: GatewayConfiguration.InboxSettings, ingest: @escaping Ingest) {
+        self.settings = settings
+        self.ingest = ingest
+    }
+
+    /// Creates the folders, resumes claimed files, and starts watching on a thread of its own.
+    package func start() throws {
+        for path in [settings.path, claimedDirectory, settings.archive, settings.failed] {
+            do {
+                try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw GatewayError(.io, "cannot create inbox folder \(path): \(error.localizedDescription)")
+            }
+        }
+        let thread = Thread { [self] in self.run() }
+        thread.name = "concord-inbox"
+        self.thread = thread
+        thread.start()
+    }
+
+    package func stop() {
+        lock.lock()
+        stopping = true
+        let wasStarted = thread != nil
+        lock.unlock()
+        if wasStarted { done.wait() }
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    private func run() {
+        defer { done.signal() }
+        resumeClaimed()
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if fd >= 0 {
+            if inotify_add_watch(fd, settings.path, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY)) < 0 {
+                Log.warning("inbox: inotify watch failed (errno \(errno)); falling back to rescans")
+            }
+        } else {
+            Log.warning("inbox: inotify unavailable (errno \(errno)); falling back to rescans")
+        }
+        defer { if fd >= 0 { close(fd) } }
+        var lastFullScan = Date.distantPast
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while !isStopping {
+            // Poll briefly when files are settling, otherwise up to the rescan period.
+            let settling = !candidates.isEmpty
+            let timeoutMs = Int32(settling ? min(200, settings.stableSeconds * 1000 / 2) : min(settings.rescanSeconds * 1000, 500))
+            var triggered = false
+            if fd >= 0 {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, max(timeoutMs, 10)) > 0 {
+                    // Drain the events; which names changed does not matter: a scan follows.
+                    while read(fd, &buffer, buffer.count) > 0 {}
+                    triggered = true
+                }
+            } else {
+                usleep(UInt32(max(timeoutMs, 10)) * 1000)
+            }
+            if triggered || settling || Date().timeIntervalSince(lastFullScan) >= settings.rescanSeconds {
+                scanOnce()
+                lastFullScan = Date()
+            }
+        }
+    }
+
+    /// Looks at the inbox once: notes new files, claims and processes those whose size is stable.
+    /// (Public for tests and for `concord ingest --inbox-once`.)
+    package func scanOnce(now: Date = Date()) {
+        guard let names = try? fileManager.contentsOfDirectory(atPath: settings.path) else { return }
+        var seen = Set<String>()
+        for name in names.sorted() where !Self.isIgnored(name) {
+            if isStopping { return }
+            seen.insert(name)
+            let path = settings.path + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let type = info.st_mode & S_IFMT
+            if type == S_IFDIR { continue }
+            if type != S_IFREG {
+                refuse(name: name, reason: type == S_IFLNK ? "symbolic links are refused" : "not a regular file")
+                continue
+            }
+            let size = Int64(info.st_size)
+            let mtime = Int(info.st_mtim.tv_sec)
+            if let known = candidates[name], known.size == size, known.mtime == mtime {
+                if now.timeIntervalSince(known.since) >= settings.stableSeconds {
+                    candidates[name] = nil
+                    claimAndProcess(name: name)
+                }
+            } else {
+                candidates[name] = (size, mtime, now)
+            }
+        }
+        for name in candidates.keys where !seen.contains(name) { candidates[name] = nil }
+    }
+
+    /// Whether a directory entry is never taken (dot-files, temporary and partial files).
+    package static func isIgnored(_ name: String) -> Bool {
+        if name.hasPrefix(".") { return true }
+        let lower = name.lowercased()
+        return lower.hasSuffix(".tmp") || lower.hasSuffix(".part") || lower.hasSuffix(".swp") || lower.hasSuffix("~")
+            || lower.hasSuffix(".filepart") || lower.hasSuffix(".crdownload")
+    }
+
+    private func resumeClaimed() {
+        guard let names = try? fileManager.contentsOfDirectory(atPath: claimedDirectory) else { return }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            Log.info("inbox: resuming claimed file \(name)")
+            process(claimedName: name)
+        }
+    }
+
+    private func claimAndProcess(name: String) {
+        guard Self.isSafeName(name) else {
+            refuse(name: name, reason: "file name is not allowed")
+            return
+        }
+        var claimedName = name
+        var counter = 1
+        while fileManager.fileExists(atPath: claimedDirectory + "/" + claimedName) {
+            counter += 1
+            claimedName = "\(counter)-\(name)"
+        }
+        guard rename(settings.path + "/" + name, claimedDirectory + "/" + claimedName) == 0 else {
+            // Someone else took it (another process, or it was removed): not ours.
+            return
+        }
+        process(claimedName: claimedName)
+    }
+
+    private func process(claimedName: String) {
+        let path = claimedDirectory + "/" + claimedName
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        let outcome: InboxOutcome
+        if info.st_mode & S_IFMT != S_IFREG {
+            outcome = .failed(reason: "not a regular file")
+        } else if Int64(info.st_size) > Int64(settings.maxFileBytes) {
+            outcome = .failed(reason: "file is \(info.st_size) bytes; the limit is \(settings.maxFileBytes)")
+        } else if let data = fileManager.contents(atPath: path) {
+            outcome = ingest(claimedName, [UInt8](data))
+        } else {
+            outcome = .failed(reason: "cannot read file")
+        }
+        finish(claimedName: claimedName, from: claimedDirectory, outcome: outcome)
+        lock.lock()
+        processedCount += 1
+        lock.unlock()
+    }
+
+    private func refuse(name: String, reason: String) {
+        Log.warning("inbox: refused \(name): \(reason)")
+        finish(claimedName: name, from: settings.path, outcome: .failed(reason: reason))
+    }
+
+    private func finish(claimedName: String, from directory: String, outcome: InboxOutcome) {
+        let source = directory + "/" + claimedName
+        switch outcome {
+        case .ingested(let summary):
+            let day = String(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))
+            let folder = settings.archive + "/" + day
+            try? fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let target = uniquePath(folder + "/" + claimedName)
+            if rename(source, target) != 0 { Log.error("inbox: cannot archive \(claimedName) (errno \(errno))") }
+            Log.info("inbox: \(claimedName) ingested: \(summary)")
+        case .failed(let reason):
+            try? fileManager.createDirectory(atPath: settings.failed, withIntermediateDirectories: true)
+            let target = uniquePath(settings.failed + "/" + claimedName)
+            if rename(source, target) != 0 { Log.error("inbox: cannot move \(claimedName) to failed (errno \(errno))") }
+            let errorText = "file: \(claimedName)\nerror: \(reason)\ntime: \(ISO8601DateFormatter().string(from: Date()))\n"
+            _ = fileManager.createFile(atPath: target + ".error.txt", contents: Data(errorText.utf8))
+            Log.warning("inbox: \(claimedName) failed: \(reason)")
+        }
+    }
+
+    private func uniquePath(_ path: String) -> String {
+        var candidate = path
+        var counter = 1
+        while fileManager.fileExists(atPath: candidate) {
+            counter += 1
+            candidate = path + ".\(counter)"
+        }
+        return candidate
+    }
+
+    /// A name stays inside the inbox: no path separators, no `..`, no NUL.
+    package static func isSafeName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && name != ".." && name != "." && !name.contains("\0")
+    }
+}

@@ -1,0 +1,144 @@
+import Clinical
+import Foundation
+import PatientIndex
+
+/// One message or document as received, before anything is known about its content.
+package struct InboundUnit: Sendable {
+    package var raw: [UInt8]
+    package var channel: MessageChannel
+    /// Where it came from, for logs: a file name, a peer address (never content).
+    package var origin: String
+    /// A facility vouched for by the transport (a mutual-TLS client certificate mapped in the config).
+    package var vouchedFacility: String?
+    /// When it arrived (for ACK latency).
+    package var receivedAt: Double
+
+    package init(raw: [UInt8], channel: MessageChannel, origin: String, vouchedFacility: String? = nil) {
+        self.raw = raw
+        self.channel = channel
+        self.origin = origin
+        self.vouchedFacility = vouchedFacility
+        self.receivedAt = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+    }
+}
+
+/// What ingesting one unit came to, after its transaction committed.
+package struct IngestReply: Sendable {
+    package enum Status: String, Sendable {
+        /// Stored and ingested.
+        case ingested
+        /// Stored with its error (parse or mapping failed): kept for reprocessing, sender told why.
+        case failed
+        /// A re-send of a message already logged: not ingested again; the earlier ACK is repeated.
+        case duplicate
+    }
+    package var status: Status
+    package var messageLogID: Int64?
+    package var format: DetectedFormat
+    /// The ACK to send (HL7 v2 only): AA/AE/AR, after commit.
+    package var ack: [UInt8]?
+    /// The error, when failed (no patient data).
+    package var error: IntakeFailure?
+    /// Per patient: enterprise id and decision.
+    package var outcomes: [PatientOutcome]
+    package var flags: [DuplicateTestFlag]
+    /// Notes from mapping (skipped parts), for `concord check` and the parse report.
+    package var notes: [MappingNote]
+}
+
+/// Ingestion: parse off the writer, then log + ingest + ACK in the writer's group commit.
+///
+/// The raw bytes are written to the message log in the same transaction as everything derived from
+/// them, so after a crash either both exist or neither; the ACK (and an inbox file's move to the
+/// archive) happens only once that transaction has committed.
+package final class IngestService: Sendable {
+    package let writer: GroupCommitWriter<PatientIndexStore>
+    package let metrics: Metrics
+
+    package init(writer: GroupCommitWriter<PatientIndexStore>, metrics: Metrics) {
+        self.writer = writer
+        self.metrics = metrics
+    }
+
+    /// Parses `unit` on the calling thread, queues it for the writer, and calls `completion` after the
+    /// commit (on the writer thread: hand off quickly).
+    package func ingest(_ unit: InboundUnit, completion: @escaping @Sendable (IngestReply) -> Void) {
+        let parsed = MessageParser.parse(unit.raw, vouchedFacility: unit.vouchedFacility)
+        let metrics = self.metrics
+        writer.submit({ store in try Self.commit(parsed, unit: unit, store: store) }) { result in
+            let reply: IngestReply
+            switch result {
+            case .success(let r): reply = r
+            case .failure(let error):
+                // The transaction failed (disk full, I/O error): nothing was stored, so no positive ACK.
+                // An AR tells an HL7 sender to try again later.
+                Log.error("ingest of \(unit.origin) not committed: \(error)")
+                let failure = IntakeFailure(code: .storage, reason: "message could not be stored; send again later", position: nil)
+                reply = IngestReply(
+                    status: .failed, messageLogID: nil, format: parsed.format,
+                    ack: parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: failure, reject: true) : nil,
+                    error: failure, outcomes: [], flags: [], notes: [])
+            }
+            metrics.countMessage(format: parsed.format.sourceFormat?.rawValue ?? "unknown", status: reply.status.rawValue)
+            completion(reply)
+        }
+    }
+
+    /// Ingests and waits for the commit. For the CLI, the inbox thread and tests; never on an event loop.
+    package func ingestAndWait(_ unit: InboundUnit) -> IngestReply {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var reply: IngestReply?
+        ingest(unit) { r in
+            reply = r
+            done.signal()
+        }
+        done.wait()
+        return reply ?? IngestReply(status: .failed, messageLogID: nil, format: .unknown, ack: nil,
+                                    error: IntakeFailure(code: .storage, reason: "no reply", position: nil), outcomes: [], flags: [], notes: [])
+    }
+
+    /// Runs inside the writer's transaction: log, ingest (in a savepoint), record the ACK.
+    static func commit(_ parsed: ParsedUnit, unit: InboundUnit, store: PatientIndexStore) throws -> IngestReply {
+        let logged = try store.logMessage(
+            raw: unit.raw, channel: unit.channel, format: parsed.format.sourceFormat?.rawValue,
+            senderApplication: parsed.senderApplication, senderFacility: parsed.senderFacility, controlID: parsed.controlID)
+        let logID: Int64
+        switch logged {
+        case .duplicate(let id, let ack, _):
+            return IngestReply(status: .duplicate, messageLogID: id, format: parsed.format,
+                               ack: ack ?? (parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: nil, reject: false) : nil),
+                               error: nil, outcomes: [], flags: [], notes: parsed.notes)
+        case .stored(let id):
+            logID = id
+        }
+        if let failure = parsed.failure {
+            let ack = parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: failure, reject: failure.rejects) : nil
+            try store.markFailed(logID, error: failure.description, position: failure.position, ack: ack)
+            return IngestReply(status: .failed, messageLogID: logID, format: parsed.format, ack: ack, error: failure,
+                               outcomes: [], flags: [], notes: parsed.notes)
+        }
+        do {
+            let (outcomes, flags) = try store.withTransaction {
+                var outcomes: [PatientOutcome] = []
+                var flags: [DuplicateTestFlag] = []
+                for submission in parsed.submissions {
+                    let outcome = try store.ingest(submission, messageID: logID)
+                    outcomes += outcome.patients
+                    flags += outcome.flags
+                }
+                return (outcomes, flags)
+            }
+            let ack = parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: nil, reject: false) : nil
+            try store.markIngested(logID, ack: ack)
+            return IngestReply(status: .ingested, messageLogID: logID, format: parsed.format, ack: ack, error: nil,
+                               outcomes: outcomes, flags: flags, notes: parsed.notes)
+        } catch {
+            // The ingest's savepoint rolled back; the message stays logged with its error for reprocessing.
+            let failure = IntakeFailure(code: .application, reason: "could not be ingested: \(error)", position: nil)
+            let ack = parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: failure, reject: false) : nil
+            try store.markFailed(logID, error: failure.description, position: nil, ack: ack)
+            return IngestReply(status: .failed, messageLogID: logID, format: parsed.format, ack: ack, error: failure,
+                               outcomes: [], flags: [], notes: parsed.notes)
+        }
+    }
+}

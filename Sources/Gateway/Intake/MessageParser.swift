@@ -1,0 +1,185 @@
+import CCDA
+import Clinical
+import FHIRLite
+import Foundation
+import HL7v2
+
+/// Why a message could not be ingested: a parser's or mapper's typed error reduced to what the gateway
+/// needs (a code, a reason a person understands, and where), without patient data.
+package struct IntakeFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable {
+        /// Not well-formed (HL7 syntax, XML, JSON).
+        case parse
+        /// Well-formed but missing or invalid content the mapping needs.
+        case mapping
+        /// A format or message type Concord does not take.
+        case unsupported
+        /// Too large.
+        case tooLarge
+        /// The store failed (the message may be retried).
+        case storage
+        /// The index refused it.
+        case application
+    }
+    package var code: Code
+    package var reason: String
+    /// Segment/field (`PID[1]-3`), line:column (`12:7`) or JSON path (`entry[3].resource.birthDate`).
+    package var position: String?
+    /// The HL7 ERR details, for HL7 v2 input.
+    package var hl7Errors: [HL7AckError] = []
+
+    package init(code: Code, reason: String, position: String?, hl7Errors: [HL7AckError] = []) {
+        self.code = code
+        self.reason = reason
+        self.position = position
+        self.hl7Errors = hl7Errors
+    }
+
+    /// Whether an HL7 sender should get AR (rejected: do not resend as is) rather than AE.
+    package var rejects: Bool { code == .parse || code == .unsupported || code == .tooLarge }
+
+    package var description: String { position.map { "\(reason) (at \($0))" } ?? reason }
+
+    package static func == (a: IntakeFailure, b: IntakeFailure) -> Bool { a.code == b.code && a.position == b.position }
+}
+
+/// The result of parsing and mapping one unit, ready for the writer.
+package struct ParsedUnit: Sendable {
+    package var format: DetectedFormat
+    package var senderApplication: String?
+    package var senderFacility: String?
+    /// The sender's id for the message (MSH-10): re-sends carry the same one. `nil` for documents and
+    /// bundles, which the message log deduplicates by content hash.
+    package var controlID: String?
+    package var submissions: [Submission]
+    package var failure: IntakeFailure?
+    package var notes: [MappingNote]
+    /// The parsed HL7 message, for building its ACK.
+    package var hl7: HL7Message?
+    package var hl7ParseError: HL7ParseError?
+    package var raw: [UInt8]
+}
+
+/// The only place where the gateway meets the format modules: bytes in, `Submission`s or a positioned
+/// failure out. Pure: no I/O, no clock (ACK timestamps are taken by the caller's clock and passed in).
+package enum MessageParser {
+    /// Parses one message or document. (An HL7 file holding several messages is split first with
+    /// ``split(_:)``.)
+    package static func parse(_ raw: [UInt8], vouchedFacility: String? = nil) -> ParsedUnit {
+        let format = FormatSniffer.detect(raw)
+        var unit = ParsedUnit(format: format, senderApplication: nil, senderFacility: nil, controlID: nil,
+                              submissions: [], failure: nil, notes: [], hl7: nil, hl7ParseError: nil, raw: raw)
+        switch format {
+        case .hl7v2: parseHL7(raw, into: &unit)
+        case .ccda: parseCCDA(raw, into: &unit)
+        case .fhirJSON, .ndjson: parseFHIR(raw, ndjson: format == .ndjson, into: &unit)
+        case .unknown:
+            unit.failure = IntakeFailure(code: .unsupported, reason: "content is not HL7 v2, a C-CDA document or FHIR JSON", position: "byte 0")
+        }
+        if let vouchedFacility, let claimed = unit.senderFacility, claimed.uppercased() != vouchedFacility.uppercased(), unit.failure == nil {
+            unit.failure = IntakeFailure(
+                code: .application, reason: "sending facility does not match the client certificate's facility",
+                position: format == .hl7v2 ? "MSH-4" : nil,
+                hl7Errors: [HL7AckError(code: .applicationInternalError, location: HL7ErrorLocation(segment: "MSH", sequence: 1, field: 4), text: "sending facility not allowed for this client")])
+        }
+        return unit
+    }
+
+    /// Splits an inbox file into units: the messages of an HL7 v2 file (with or without FHS/BHS
+    /// wrappers); any other file is one unit.
+    package static func split(_ raw: [UInt8]) -> [[UInt8]] {
+        guard FormatSniffer.detect(raw) == .hl7v2 else { return [raw] }
+        guard let messages = try? HL7Batch.split(raw), !messages.isEmpty else { return [raw] }
+        return messages
+    }
+
+    private static func parseHL7(_ raw: [UInt8], into unit: inout ParsedUnit) {
+        let message: HL7Message
+        do {
+            message = try HL7Message(bytes: raw)
+        } catch {
+            unit.hl7ParseError = error
+            unit.failure = IntakeFailure(code: .parse, reason: error.reason, position: error.location.map(describe),
+                                         hl7Errors: [HL7AckError(code: error.hl7ErrorCode, location: error.location, text: error.reason)])
+            return
+        }
+        unit.hl7 = message
+        let msh = message.msh
+        unit.senderApplication = msh.sendingApplication.component(1).value.nilIfBlank
+        unit.senderFacility = msh.sendingFacility.component(1).value.nilIfBlank ?? msh.sendingFacility.component(2).value.nilIfBlank
+        unit.controlID = msh.messageControlID.value.nilIfBlank
+        do {
+            let submission = try HL7v2Mapper.submission(from: message)
+            unit.submissions = [submission]
+            unit.notes = submission.notes
+        } catch {
+            let unsupported = error.code == .unsupportedMessageType || error.code == .unsupportedEvent
+            unit.failure = IntakeFailure(code: unsupported ? .unsupported : .mapping, reason: error.reason,
+                                         position: error.location.map(describe), hl7Errors: [error.ackError])
+        }
+    }
+
+    private static func parseCCDA(_ raw: [UInt8], into unit: inout ParsedUnit) {
+        do {
+            let document = try CCDAReader.read(raw)
+            unit.submissions = [document.submission]
+            unit.senderFacility = document.submission.source.facility
+            unit.notes = document.submission.notes + document.report.skipped.map { MappingNote(.info, at: $0.position, $0.reason) }
+        } catch {
+            unit.failure = IntakeFailure(code: error.code == .notWellFormed || error.code == .forbiddenDTD || error.code == .tooDeep ? .parse : (error.code == .tooLarge ? .tooLarge : .mapping),
+                                         reason: error.reason, position: "\(error.line):\(error.column)")
+        }
+    }
+
+    private static func parseFHIR(_ raw: [UInt8], ndjson: Bool, into unit: inout ParsedUnit) {
+        let result: FHIRReadResult
+        if ndjson {
+            var reader = NDJSONReader()
+            var merged = FHIRReadResult()
+            for batch in reader.feed(raw) + [reader.finish()] { merged.append(batch) }
+            result = merged
+        } else {
+            do {
+                result = try FHIRReader.read(raw)
+            } catch {
+                unit.failure = IntakeFailure(code: error.path == nil ? .parse : .mapping, reason: error.reason, position: position(of: error))
+                return
+            }
+        }
+        unit.submissions = result.submissions.filter { !$0.patients.isEmpty || !$0.facts.isEmpty }
+        unit.senderFacility = result.submissions.first?.source.facility
+        unit.notes = result.submissions.flatMap(\.notes)
+            + result.problems.map { MappingNote(.error, at: position(of: $0), $0.reason) }
+            + result.skipped.sorted { $0.key < $1.key }.map { MappingNote(.info, at: "Bundle", "skipped \($0.value) \($0.key) resource(s)") }
+        if unit.submissions.isEmpty {
+            let first = result.problems.first
+            unit.failure = IntakeFailure(code: first.map { $0.path == nil ? .parse : .mapping } ?? .mapping,
+                                         reason: first?.reason ?? "no patient or clinical resource found", position: first.map(position(of:)))
+        }
+    }
+
+    /// `line:column (byte N) at path`, as precise as the error allows.
+    static func position(of error: FHIRError) -> String {
+        "\(error.line):\(error.column) (byte \(error.offset))" + (error.path.map { " at \($0)" } ?? "")
+    }
+
+    static func describe(_ location: HL7ErrorLocation) -> String { location.description }
+
+    /// The HL7 ACK for a parsed unit: AA when `failure` is nil, else AE (or AR when `reject`) with ERR
+    /// segments. The ACK's control id is new (derived from the inbound one so it is stable when re-sent).
+    package static func acknowledgement(for unit: ParsedUnit, failure: IntakeFailure?, reject: Bool) -> [UInt8] {
+        let code: HL7Acknowledgement.Code = failure == nil ? .applicationAccept : (reject ? .applicationReject : .applicationError)
+        let controlID = "ACK" + String((unit.controlID ?? "0").prefix(17))
+        let now = ClinicalTime.now()
+        if let message = unit.hl7 {
+            var errors = failure?.hl7Errors ?? []
+            if let failure, errors.isEmpty {
+                errors = [HL7AckError(code: .applicationInternalError, text: failure.reason)]
+            }
+            return HL7Acknowledgement.build(for: message, code: code, controlID: controlID, timestamp: now, errors: errors,
+                                            text: failure.map { String($0.reason.prefix(80)) }).serialize()
+        }
+        let parseError = unit.hl7ParseError ?? HL7ParseError(.missingHeader, "message could not be parsed")
+        return HL7Acknowledgement.build(forUnparsable: unit.raw, error: parseError, code: .applicationReject, controlID: controlID, timestamp: now).serialize()
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+@Suite struct GroupCommitWriterTests {
+    /// A fake store that records how jobs were grouped into transactions.
+    final class FakeStore: @unchecked Sendable {
+        var transactions: [[Int]] = []
+        var current: [Int] = []
+        var failNextCommit = false
+    }
+
+    @Test func concurrentJobsShareTransactionsAndCompleteAfterCommit() throws {
+        let store = FakeStore()
+        let gate = NSCondition()
+        nonisolated(unsafe) var open = false
+        let writer = GroupCommitWriter(store: store, maxBatch: 64) { store, body in
+            // Hold the first transaction until all jobs are queued, so the rest batch together.
+            gate.lock()
+            while !open { gate.wait() }
+            gate.unlock()
+            store.current = []
+            try body()
+            store.transactions.append(store.current)
+        }
+        let completed = Mutex<[Int]>([])
+        let group = DispatchGroup()
+        for i in 0..<100 {
+            group.enter()
+            writer.submit({ store in store.current.append(i); return i }) { result in
+                // By the time a job completes, its transaction is recorded (committed).
+                if case .success(let value) = result, store.transactions.contains(where: { $0.contains(value) }) {
+                    completed.withLock { $0.append(value) }
+                }
+                group.leave()
+            }
+        }
+        gate.lock(); open = true; gate.broadcast(); gate.unlock()
+        group.wait()
+        writer.stop()
+        #expect(completed.withLock { $0.sorted() } == Array(0..<100))
+        // 100 jobs in far fewer than 100 transactions: group commit.
+        #expect(store.transactions.count < 10)
+        #expect(store.transactions.allSatisfy { $0.count <= 64 })
+        #expect(store.transactions.flatMap { $0 } == Array(0..<100))
+        #expect(writer.commitCounts.jobs == 100)
+    }
+
+    @Test func aFailingJobDoesNotFailTheBatchButAFailedCommitFailsAll() throws {
+        let store = FakeStore()
+        let writer = GroupCommitWriter(store: store) { store, body in
+            try body()
+            if store.failNextCommit {
+                store.failNextCommit = false
+                throw GatewayError(.io, "disk full")
+            }
+        }
+        struct Boom: Error {}
+        #expect(throws: Boom.self) { try writer.perform { _ -> Int in throw Boom() } }
+        #expect(try writer.perform { _ in 7 } == 7)
+        #expect(throws: GatewayError(.io, "")) {
+            try writer.perform { store -> Int in store.failNextCommit = true; return 1 }
+        }
+        writer.stop()
+        #expect(throws: GatewayError(.io, "")) { try writer.perform { _ in 1 } }
+    }
+}
+
+@Suite struct FormatSnifferTests {
+    @Test(arguments: [
+        ("MSH|^~\\&|EPIC|RCH|||20260105||ADT^A04|1|P|2.5.1\r", DetectedFormat.hl7v2),
+        ("\u{0B}MSH|^~\\&|X\r\u{1C}\r", .hl7v2),
+        ("FHS|^~\\&|LAB\rBHS|^~\\&\rMSH|^~\\&|\r", .hl7v2),
+        ("\u{FEFF}<?xml version=\"1.0\"?>\n<!-- CCD --><ClinicalDocument xmlns=\"urn:hl7-org:v3\">", .ccda),
+        ("<?xml version=\"1.0\"?><cda:ClinicalDocument xmlns:cda=\"urn:hl7-org:v3\"/>", .ccda),
+        ("<?xml version=\"1.0\"?><html><body/></html>", .unknown),
+        ("  {\"resourceType\": \"Bundle\", \"entry\": [{\"a\": \"}\"}]}\n", .fhirJSON),
+        ("{\"resourceType\":\"Patient\",\"id\":\"1\"}\n{\"resourceType\":\"Patient\",\"id\":\"2\"}\n", .ndjson),
+        ("PID|1||123\r", .unknown),
+        ("", .unknown),
+    ])
+    func detectsFormatFromContent(text: String, expected: DetectedFormat) {
+        #expect(FormatSniffer.detect(Array(text.utf8)) == expected)
+    }
+}
+
+@Suite struct ArgumentsTests {
+    @Test func optionsAnywhereAndFlags() throws {
+        let a = try Arguments(["--db", "x.sqlite", "patients", "list", "--json", "--limit=5"])
+        #expect(a.positionals == ["patients", "list"])
+        #expect(a[option: "db"] == "x.sqlite")
+        #expect(a.has("json"))
+        #expect(try a.int("limit", default: 10) == 5)
+        #expect(try a.positional(1, "subcommand") == "list")
+    }
+
+    @Test func errorsAreUsageErrors() {
+        #expect(throws: GatewayError(.usage, "")) { try Arguments(["--nope"]) }
+        #expect(throws: GatewayError(.usage, "")) { try Arguments(["--db"]) }
+        #expect(throws: GatewayError(.usage, "")) { try Arguments(["--json=1"]) }
+        #expect(throws: GatewayError(.usage, "")) { try Arguments(["x", "--limit", "-3"]).int("limit", default: 1) }
+        #expect(throws: GatewayError(.usage, "")) { try Arguments(["patients"]).positional(1, "subcommand") }
+    }
+
+    @Test func doubleDashEndsOptions() throws {
+        let a = try Arguments(["ingest", "--", "--weird-file-name.hl7"])
+        #expect(a.positionals == ["ingest", "--weird-file-name.hl7"])
+    }
+}
+
+@Suite struct AuthTests {
+    let auth = TokenAuthenticator(tokens: [
+        .init(name: "portal", sha256: SHA256Digest.hex(Array("reader-secret".utf8)), role: .reader),
+        .init(name: "steward-1", sha256: SHA256Digest.hex(Array("steward-secret".utf8)).uppercased(), role: .steward),
+    ])
+
+    @Test func sha256MatchesKnownVector() {
+        #expect(SHA256Digest.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func validTokensAuthenticateWithTheirRole() throws {
+        #expect(try auth.authenticate(authorization: "Bearer reader-secret") == Principal(name: "portal", role: .reader))
+        #expect(try auth.authorize(authorization: "bearer steward-secret", needs: .reader).name == "steward-1")
+    }
+
+    @Test func missingBadAndUnderprivilegedTokensAreRefused() {
+        #expect(throws: GatewayError(.unauthorized, "")) { try auth.authenticate(authorization: nil) }
+        #expect(throws: GatewayError(.unauthorized, "")) { try auth.authenticate(authorization: "Basic abc") }
+        #expect(throws: GatewayError(.unauthorized, "")) { try auth.authenticate(authorization: "Bearer wrong") }
+        #expect(throws: GatewayError(.forbidden, "")) { try auth.authorize(authorization: "Bearer reader-secret", needs: .steward) }
+    }
+
+    @Test func rolesAllow() {
+        #expect(GatewayConfiguration.Role.admin.allows(.feed))
+        #expect(GatewayConfiguration.Role.steward.allows(.reader))
+        #expect(!GatewayConfiguration.Role.reader.allows(.steward))
+        #expect(!GatewayConfiguration.Role.feed.allows(.reader))
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func emptyObjectGivesDefaults() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-config-\(UUID().uuidString).json")
+        try Data("{}".utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let config = try GatewayConfiguration.load(path: url.path)
+        #expect(config == GatewayConfiguration())
+        #expect(config.mllp.first?.maxFrameBytes == 16 << 20)
+    }
+
+    @Test func theCommentedExampleLoads() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-example-\(UUID().uuidString).json")
+        try Data(GatewayConfiguration.example.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let config = try GatewayConfiguration.load(path: url.path)
+        #expect(config.http?.port == 8080)
+        #expect(config.inbox?.path == "data/inbox")
+        #expect(config.tokens.isEmpty)
+    }
+
+    @Test func commentsInsideStringsAreKept() throws {
+        let text = #"{ "database": "//server/share/db.sqlite" // where\n, "logLevel": "debug" }"#
+        let stripped = String(decoding: GatewayConfiguration.stripComments(Data(text.utf8)), as: UTF8.self)
+        #expect(stripped.contains("//server/share/db.sqlite"))
+        #expect(!stripped.contains("where"))
+    }
+
+    @Test func wrongTypesSayWhere() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-bad-\(UUID().uuidString).json")
+        try Data(#"{"mllp": [{"port": "twenty"}]}"#.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            _ = try GatewayConfiguration.load(path: url.path)
+            Issue.record("expected a configuration error")
+        } catch let error as GatewayError {
+            #expect(error.code == .configuration)
+            #expect(error.reason.contains(".mllp[0].port"))
+        }
+    }
+}

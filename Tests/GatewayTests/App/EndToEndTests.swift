@@ -1,0 +1,243 @@
+import Foundation
+import Testing
+
+@testable import Gateway
+@testable import PatientIndex
+@testable import SQLite
+
+/// End to end with real sockets: an in-process gateway on ephemeral ports with a temporary database.
+@Suite(.serialized) struct EndToEndTests {
+    static let readerToken = "reader-token-\(UUID().uuidString)"
+    static let feedToken = "feed-token-\(UUID().uuidString)"
+    static let adminToken = "admin-token-\(UUID().uuidString)"
+
+    final class Gateway {
+        let directory: String
+        let server: Server
+        var mllpPort: Int { server.boundPorts.mllp[0] }
+        var httpPort: Int { server.boundPorts.http ?? 0 }
+
+        init(maxFrameBytes: Int = 16 << 20, inbox: Bool = false, tls: GatewayConfiguration.TLSSettings? = nil) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-e2e-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var configuration = GatewayConfiguration()
+            configuration.database = directory + "/concord.sqlite"
+            var listener = GatewayConfiguration.MLLPListenerSettings()
+            listener.port = 0
+            listener.maxFrameBytes = maxFrameBytes
+            listener.tls = tls != nil
+            configuration.mllp = [listener]
+            var http = GatewayConfiguration.HTTPSettings()
+            http.port = 0
+            http.tls = tls != nil
+            configuration.http = http
+            configuration.tls = tls
+            configuration.tokens = [
+                .init(name: "portal", sha256: SHA256Digest.hex(Array(EndToEndTests.readerToken.utf8)), role: .reader),
+                .init(name: "lab-feed", sha256: SHA256Digest.hex(Array(EndToEndTests.feedToken.utf8)), role: .feed),
+                .init(name: "ops", sha256: SHA256Digest.hex(Array(EndToEndTests.adminToken.utf8)), role: .admin),
+            ]
+            if inbox {
+                var settings = GatewayConfiguration.InboxSettings()
+                settings.path = directory + "/inbox"
+                settings.archive = directory + "/archive"
+                settings.failed = directory + "/failed"
+                settings.stableSeconds = 0.05
+                settings.rescanSeconds = 0.1
+                configuration.inbox = settings
+            } else {
+                configuration.inbox = nil
+            }
+            Log.level = .error
+            server = try Server(configuration: configuration)
+            try server.start()
+        }
+
+        func stop() { server.stop() }
+
+        func messageCount() throws -> Int64 {
+            let db = try Connection(path: directory + "/concord.sqlite", readOnly: true)
+            return try db.row("SELECT count(*) FROM message_log")?.int(0) ?? -1
+        }
+    }
+
+    static func adt(control: String, mrn: String = "RCH100200", family: String = "WHITFIELD", given: String = "THEODORE") -> [UInt8] {
+        let segments = [
+            "MSH|^~\\&|EPIC|Riverside Community Hospital^2.16.840.1.113883.3.1234^ISO|CONCORD|CONCORD|20260512083000-0500||ADT^A04^ADT_A01|\(control)|P|2.5.1",
+            "EVN|A04|20260512083000-0500",
+            "PID|1||\(mrn)^^^RCH&2.16.840.1.113883.3.1234&ISO^MR||\(family)^\(given)^J||19610704|M|||41 Birch Hollow Rd^^Springfield^IL^62704||^PRN^PH^^1^217^5550147",
+            "PV1|1|O|CLINIC^^^RCH||||1234567893^HOUSE^GREGORY^^^^MD|||||||||||V20260512001",
+        ]
+        return Array(segments.joined(separator: "\r").utf8) + [0x0D]
+    }
+
+    static func field(_ ack: [UInt8], segment: String, _ n: Int) -> String? {
+        let text = String(decoding: ack, as: UTF8.self)
+        for line in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) where line.hasPrefix(segment + "|") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+            return n < fields.count ? String(fields[n]) : ""
+        }
+        return nil
+    }
+
+    @Test func mllpMessageIsAcknowledgedAfterCommitAndResendGetsTheSameACK() throws {
+        let gateway = try Gateway()
+        defer { gateway.stop() }
+        let client = try MLLPClient(port: gateway.mllpPort)
+        defer { client.close() }
+        let ack = try client.exchange(Self.adt(control: "MSG-0001"))
+        #expect(Self.field(ack, segment: "MSA", 1) == "AA")
+        #expect(Self.field(ack, segment: "MSA", 2) == "MSG-0001")
+        // The ACK came after the commit: the message is in the log, and the patient is in the index.
+        #expect(try gateway.messageCount() == 1)
+        let again = try client.exchange(Self.adt(control: "MSG-0001"))
+        #expect(again == ack)
+        #expect(try gateway.messageCount() == 1)
+    }
+
+    @Test func badMessagesGetPreciseNegativeACKsAndAreKept() throws {
+        let gateway = try Gateway()
+        defer { gateway.stop() }
+        let client = try MLLPClient(port: gateway.mllpPort)
+        defer { client.close() }
+        // PID-3 missing: valid enough to acknowledge, not enough to map → AE with ERR 101 at PID-3.
+        let noMRN = String(decoding: Self.adt(control: "MSG-BAD1"), as: UTF8.self).replacingOccurrences(of: "RCH100200^^^RCH&2.16.840.1.113883.3.1234&ISO^MR", with: "")
+        let ae = try client.exchange(Array(noMRN.utf8))
+        #expect(Self.field(ae, segment: "MSA", 1) == "AE")
+        #expect(Self.field(ae, segment: "MSA", 2) == "MSG-BAD1")
+        let err = String(decoding: ae, as: UTF8.self)
+        #expect(err.contains("ERR|"))
+        #expect(err.contains("101"))
+        // Not HL7 at all → AR.
+        let ar = try client.exchange(Array("hello, this is not HL7".utf8))
+        #expect(Self.field(ar, segment: "MSA", 1) == "AR")
+        // Both are kept in the message log with their errors.
+        #expect(try gateway.messageCount() == 2)
+        // The connection still serves good messages.
+        let ok = try client.exchange(Self.adt(control: "MSG-GOOD"))
+        #expect(Self.field(ok, segment: "MSA", 1) == "AA")
+    }
+
+    @Test func oversizedFramesAreRejectedAndOthersKeepBeingServed() throws {
+        let gateway = try Gateway(maxFrameBytes: 4096)
+        defer { gateway.stop() }
+        let big = try MLLPClient(port: gateway.mllpPort)
+        var huge = Self.adt(control: "MSG-HUGE")
+        huge += Array(repeating: UInt8(ascii: "X"), count: 10_000)
+        let nak = try big.exchange(huge)
+        #expect(Self.field(nak, segment: "MSA", 1) == "AR")
+        #expect(big.waitForClose(timeout: 5))
+        big.close()
+        let other = try MLLPClient(port: gateway.mllpPort)
+        defer { other.close() }
+        #expect(Self.field(try other.exchange(Self.adt(control: "MSG-SMALL")), segment: "MSA", 1) == "AA")
+    }
+
+    @Test func concurrentConnectionsAllGetTheirOwnACKsInOrder() throws {
+        let gateway = try Gateway()
+        defer { gateway.stop() }
+        let group = DispatchGroup()
+        let lock = NSLock()
+        var mismatches = 0
+        for c in 0..<8 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let client = try? MLLPClient(port: gateway.mllpPort) else { lock.lock(); mismatches += 100; lock.unlock(); return }
+                defer { client.close() }
+                for k in 0..<10 {
+                    let control = "C\(c)-\(k)"
+                    let ack = try? client.exchange(Self.adt(control: control, mrn: "RCH9\(c)\(k)", given: "PATIENT\(c)\(k)"))
+                    if ack.flatMap({ Self.field($0, segment: "MSA", 2) }) != control { lock.lock(); mismatches += 1; lock.unlock() }
+                }
+            }.start()
+        }
+        group.wait()
+        #expect(mismatches == 0)
+        #expect(try gateway.messageCount() == 80)
+    }
+
+    static func http(_ method: String, _ port: Int, _ path: String, token: String?, body: [UInt8]? = nil) throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body { request.httpBody = Data(body) }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, String) = (0, "")
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? "")
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 20)
+        return result
+    }
+
+    @Test func httpNeedsTokensWithTheRightRoleAndAuditsReads() throws {
+        let gateway = try Gateway()
+        defer { gateway.stop() }
+        let port = gateway.httpPort
+        #expect(try Self.http("GET", port, "/health", token: nil).status == 200)
+        #expect(try Self.http("GET", port, "/patients?name=whitfield", token: nil).status == 401)
+        #expect(try Self.http("GET", port, "/patients?name=whitfield", token: "wrong").status == 401)
+        #expect(try Self.http("GET", port, "/messages", token: Self.readerToken).status == 403)
+        #expect(try Self.http("GET", port, "/nope", token: Self.readerToken).status == 404)
+        // A feed posts a message; a reader finds the patient; the read is audited.
+        let posted = try Self.http("POST", port, "/messages", token: Self.feedToken, body: Self.adt(control: "HTTP-1"))
+        #expect(posted.status == 201)
+        #expect(posted.body.contains("\"status\" : \"ingested\""))
+        let found = try Self.http("GET", port, "/patients?name=whitfield", token: Self.readerToken)
+        #expect(found.status == 200)
+        #expect(found.body.contains("THEODORE"))
+        let audit = try Self.http("GET", port, "/audit", token: Self.adminToken)
+        #expect(audit.status == 200)
+        #expect(audit.body.contains("patients.search"))
+        #expect(audit.body.contains("portal"))
+        // SQL metacharacters are just data.
+        let sneaky = try Self.http("GET", port, "/patients?name=%27%3B%20DROP%20TABLE%20message_log%3B--", token: Self.readerToken)
+        #expect(sneaky.status == 200)
+        #expect(try gateway.messageCount() == 1)
+        let metrics = try Self.http("GET", port, "/metrics", token: Self.readerToken)
+        #expect(metrics.body.contains("concord_enterprise_patients 1"))
+    }
+
+    @Test func inboxFilesAreIngestedOnceAndArchived() throws {
+        let gateway = try Gateway(inbox: true)
+        defer { gateway.stop() }
+        let inbox = gateway.directory + "/inbox"
+        FileManager.default.createFile(atPath: inbox + "/adt.tmp", contents: Data(Self.adt(control: "FILE-1")))
+        try FileManager.default.moveItem(atPath: inbox + "/adt.tmp", toPath: inbox + "/adt.hl7")
+        FileManager.default.createFile(atPath: inbox + "/junk.hl7", contents: Data("not a message".utf8))
+        let deadline = Date().addingTimeInterval(15)
+        func archived() -> [String] { (FileManager.default.enumerator(atPath: gateway.directory + "/archive")?.allObjects as? [String]) ?? [] }
+        func failed() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: gateway.directory + "/failed")) ?? [] }
+        while (!archived().contains(where: { $0.hasSuffix("adt.hl7") }) || failed().count < 2) && Date() < deadline { usleep(20_000) }
+        #expect(archived().contains(where: { $0.hasSuffix("adt.hl7") }))
+        #expect(failed().sorted() == ["junk.hl7", "junk.hl7.error.txt"])
+        #expect(try gateway.messageCount() == 2)
+    }
+
+    @Test func aClaimedFileWhoseCommitHappenedIsNotIngestedTwiceAfterACrash() throws {
+        // First life: the file's message is committed (as if the process died before archiving it).
+        let gateway = try Gateway(inbox: true)
+        let client = try MLLPClient(port: gateway.mllpPort)
+        _ = try client.exchange(Self.adt(control: "CRASH-1"))
+        client.close()
+        gateway.stop()
+        // The same bytes sit in .claimed, as a crashed inbox would leave them.
+        try FileManager.default.createDirectory(atPath: gateway.directory + "/inbox/.claimed", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: gateway.directory + "/inbox/.claimed/adt.hl7", contents: Data(Self.adt(control: "CRASH-1")))
+        // Second life on the same database and folders.
+        var configuration = gateway.server.configuration
+        configuration.mllp = []
+        configuration.http = nil
+        let second = try Server(configuration: configuration)
+        try second.start()
+        let deadline = Date().addingTimeInterval(15)
+        while FileManager.default.fileExists(atPath: gateway.directory + "/inbox/.claimed/adt.hl7") && Date() < deadline { usleep(20_000) }
+        second.stop()
+        #expect(!FileManager.default.fileExists(atPath: gateway.directory + "/inbox/.claimed/adt.hl7"))
+        #expect(try gateway.messageCount() == 1)
+        let db = try Connection(path: gateway.directory + "/concord.sqlite", readOnly: true)
+        #expect(try db.integrityCheck() == ["ok"])
+    }
+}

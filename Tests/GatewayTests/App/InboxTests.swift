@@ -1,0 +1,107 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+@Suite struct InboxTests {
+    /// A temporary inbox layout.
+    struct Layout {
+        let root: String
+        var settings: GatewayConfiguration.InboxSettings {
+            var s = GatewayConfiguration.InboxSettings()
+            s.path = root + "/inbox"
+            s.archive = root + "/archive"
+            s.failed = root + "/failed"
+            s.stableSeconds = 0
+            s.rescanSeconds = 0.05
+            return s
+        }
+        init() throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("concord-inbox-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: root + "/inbox/.claimed", withIntermediateDirectories: true)
+        }
+        func write(_ name: String, _ text: String, in folder: String = "inbox") {
+            _ = FileManager.default.createFile(atPath: root + "/" + folder + "/" + name, contents: Data(text.utf8))
+        }
+        func files(_ folder: String) -> [String] {
+            (FileManager.default.enumerator(atPath: root + "/" + folder)?.allObjects as? [String] ?? [])
+                .filter { !$0.hasPrefix(".") }.sorted()
+        }
+    }
+
+    @Test func completeFilesAreTakenOnceAndArchivedTemporaryOnesIgnored() throws {
+        let layout = try Layout()
+        let seen = Mutex<[String]>([])
+        let watcher = InboxWatcher(settings: layout.settings) { name, bytes in
+            seen.withLock { $0.append(name + ":" + String(decoding: bytes, as: UTF8.self)) }
+            return .ingested(summary: "ok")
+        }
+        layout.write("a.hl7", "MSH|1")
+        layout.write("b.part", "partial")
+        layout.write(".hidden", "x")
+        layout.write("c.tmp", "x")
+        watcher.scanOnce()  // first sight: sizes recorded
+        watcher.scanOnce()  // stable (stableSeconds = 0): claimed and processed
+        watcher.scanOnce()
+        #expect(seen.withLock { $0 } == ["a.hl7:MSH|1"])
+        let day = String(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))
+        #expect(layout.files("archive") == [day, day + "/a.hl7"])
+        #expect(FileManager.default.fileExists(atPath: layout.root + "/inbox/b.part"))
+        #expect(FileManager.default.fileExists(atPath: layout.root + "/inbox/c.tmp"))
+    }
+
+    @Test func failedFilesGetAnErrorFileAndSymlinksAreRefused() throws {
+        let layout = try Layout()
+        layout.write("secret.txt", "outside", in: "")
+        try FileManager.default.createSymbolicLink(atPath: layout.root + "/inbox/link.hl7", withDestinationPath: layout.root + "/secret.txt")
+        layout.write("bad.json", "{ nope")
+        let watcher = InboxWatcher(settings: layout.settings) { _, _ in .failed(reason: "invalid JSON at 1:3") }
+        watcher.scanOnce()
+        watcher.scanOnce()
+        #expect(layout.files("failed") == ["bad.json", "bad.json.error.txt", "link.hl7", "link.hl7.error.txt"])
+        let error = try String(contentsOfFile: layout.root + "/failed/bad.json.error.txt", encoding: .utf8)
+        #expect(error.contains("invalid JSON at 1:3"))
+        // The link was moved, not followed: its target is untouched.
+        #expect(try String(contentsOfFile: layout.root + "/secret.txt", encoding: .utf8) == "outside")
+    }
+
+    @Test func claimedFilesAreResumedAfterACrash() throws {
+        let layout = try Layout()
+        // A file claimed by a process that died before finishing.
+        layout.write("left-over.hl7", "MSH|2", in: "inbox/.claimed")
+        let seen = Mutex<[String]>([])
+        let watcher = InboxWatcher(settings: layout.settings) { name, _ in
+            seen.withLock { $0.append(name) }
+            return .ingested(summary: "ok")
+        }
+        try watcher.start()
+        let deadline = Date().addingTimeInterval(10)
+        while seen.withLock({ $0.isEmpty }) && Date() < deadline { usleep(10_000) }
+        watcher.stop()
+        #expect(seen.withLock { $0 } == ["left-over.hl7"])
+        #expect(layout.files("inbox/.claimed").isEmpty)
+    }
+
+    @Test func inotifyPicksUpNewFiles() throws {
+        let layout = try Layout()
+        let seen = Mutex<[String]>([])
+        let watcher = InboxWatcher(settings: layout.settings) { name, _ in
+            seen.withLock { $0.append(name) }
+            return .ingested(summary: "ok")
+        }
+        try watcher.start()
+        // Written the way senders should: to a temporary name, then renamed.
+        layout.write("incoming.tmp", "MSH|3")
+        try FileManager.default.moveItem(atPath: layout.root + "/inbox/incoming.tmp", toPath: layout.root + "/inbox/incoming.hl7")
+        let deadline = Date().addingTimeInterval(10)
+        while seen.withLock({ $0.isEmpty }) && Date() < deadline { usleep(10_000) }
+        watcher.stop()
+        #expect(seen.withLock { $0 } == ["incoming.hl7"])
+    }
+
+    @Test(arguments: ["..", ".", "", "a/b", "x\0y"])
+    func unsafeNamesAreRejected(name: String) {
+        #expect(!InboxWatcher.isSafeName(name))
+    }
+}
