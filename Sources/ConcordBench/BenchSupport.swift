@@ -40,6 +40,6 @@ enum Bench {
         var fields = ["\"bench\":\"\(bench)\"", "\"metric\":\"\(metric)\"", "\"value\":\(value.isFinite ? String(format: "%.6g", value) : "null")", "\"unit\":\"\(unit)\""]
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { fields.append("\"\(k)\":\"\(v)\"") }
         print("RESULT {" + fields.joined(separator: ",") + "}")
-        fflush(stdout)
+        fflush(nil)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -137,39 +138,45 @@ import Testing
         let gateway = try Gateway()
         defer { gateway.stop() }
         let group = DispatchGroup()
-        let lock = NSLock()
-        var mismatches = 0
+        let mismatches = Mutex(0)
+        let port = gateway.mllpPort
         for c in 0..<8 {
             group.enter()
             Thread {
                 defer { group.leave() }
-                guard let client = try? MLLPClient(port: gateway.mllpPort) else { lock.lock(); mismatches += 100; lock.unlock(); return }
+                guard let client = try? MLLPClient(port: port) else { mismatches.withLock { $0 += 100 }; return }
                 defer { client.close() }
                 for k in 0..<10 {
                     let control = "C\(c)-\(k)"
                     let ack = try? client.exchange(Self.adt(control: control, mrn: "RCH9\(c)\(k)", given: "PATIENT\(c)\(k)"))
-                    if ack.flatMap({ Self.field($0, segment: "MSA", 2) }) != control { lock.lock(); mismatches += 1; lock.unlock() }
+                    if ack.flatMap({ Self.field($0, segment: "MSA", 2) }) != control { mismatches.withLock { $0 += 1 } }
                 }
             }.start()
         }
         group.wait()
-        #expect(mismatches == 0)
+        #expect(mismatches.withLock { $0 } == 0)
         #expect(try gateway.messageCount() == 80)
     }
 
+    /// A minimal HTTP/1.1 client over the project's blocking socket (one request per connection).
     static func http(_ method: String, _ port: Int, _ path: String, token: String?, body: [UInt8]? = nil) throws -> (status: Int, body: String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body { request.httpBody = Data(body) }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: (Int, String) = (0, "")
-        URLSession.shared.dataTask(with: request) { data, response, _ in
-            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? "")
-            done.signal()
-        }.resume()
-        _ = done.wait(timeout: .now() + 20)
-        return result
+        let connection = try BlockingConnection(host: "127.0.0.1", port: port, timeout: 20)
+        defer { connection.close() }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        if let token { head += "Authorization: Bearer \(token)\r\n" }
+        head += "Content-Length: \(body?.count ?? 0)\r\n\r\n"
+        try connection.write(Array(head.utf8) + (body ?? []))
+        var response: [UInt8] = []
+        let deadline = BlockingConnection.now() + 20
+        while true {
+            let chunk = try connection.read(deadline: deadline)
+            if chunk.isEmpty { break }
+            response += chunk
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+        let payload = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, payload)
     }
 
     @Test func httpNeedsTokensWithTheRightRoleAndAuditsReads() throws {
@@ -204,9 +211,9 @@ import Testing
         let gateway = try Gateway(inbox: true)
         defer { gateway.stop() }
         let inbox = gateway.directory + "/inbox"
-        FileManager.default.createFile(atPath: inbox + "/adt.tmp", contents: Data(Self.adt(control: "FILE-1")))
+        _ = FileManager.default.createFile(atPath: inbox + "/adt.tmp", contents: Data(Self.adt(control: "FILE-1")))
         try FileManager.default.moveItem(atPath: inbox + "/adt.tmp", toPath: inbox + "/adt.hl7")
-        FileManager.default.createFile(atPath: inbox + "/junk.hl7", contents: Data("not a message".utf8))
+        _ = FileManager.default.createFile(atPath: inbox + "/junk.hl7", contents: Data("not a message".utf8))
         let deadline = Date().addingTimeInterval(15)
         func archived() -> [String] { (FileManager.default.enumerator(atPath: gateway.directory + "/archive")?.allObjects as? [String]) ?? [] }
         func failed() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: gateway.directory + "/failed")) ?? [] }
@@ -225,7 +232,7 @@ import Testing
         gateway.stop()
         // The same bytes sit in .claimed, as a crashed inbox would leave them.
         try FileManager.default.createDirectory(atPath: gateway.directory + "/inbox/.claimed", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: gateway.directory + "/inbox/.claimed/adt.hl7", contents: Data(Self.adt(control: "CRASH-1")))
+        _ = FileManager.default.createFile(atPath: gateway.directory + "/inbox/.claimed/adt.hl7", contents: Data(Self.adt(control: "CRASH-1")))
         // Second life on the same database and folders.
         var configuration = gateway.server.configuration
         configuration.mllp = []

