@@ -1,0 +1,356 @@
+import Clinical
+import Foundation
+import SQLite
+
+// The fact ledger: the unified record of each enterprise patient. Entry points: `FactLedger` (record the
+// facts of a source record, refresh an enterprise patient's unified facts and duplicate-test flags, read
+// them back), `FactConfiguration` (identity tolerance, local code map, retest-interval table) and
+// `CareSignals`. The rules are documented in docs/unified-record.md.
+
+/// An error of the fact ledger: a stored row that no longer decodes, or a request it cannot honour.
+/// Never carries patient data.
+package struct FactLedgerError: Error, Equatable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Value: Hashable, Sendable { case corruptRow, unknownFlag, invalidStatus }
+        fileprivate let value: Value
+        package static let corruptRow = Code(value: .corruptRow)
+        package static let unknownFlag = Code(value: .unknownFlag)
+        package static let invalidStatus = Code(value: .invalidStatus)
+        package var description: String { "\(value)" }
+    }
+
+    package var code: Code
+    package var reason: String
+    /// Where: the table and row id.
+    package var position: String
+
+    package init(_ code: Code, _ reason: String, at position: String) {
+        self.code = code
+        self.reason = reason
+        self.position = position
+    }
+
+    package static func == (lhs: FactLedgerError, rhs: FactLedgerError) -> Bool { lhs.code == rhs.code }
+
+    package var description: String { "fact ledger \(code) at \(position): \(reason)" }
+}
+
+/// What a care team looks at to find the patients who most need coordination.
+package struct CareSignals: Sendable, Codable, Hashable {
+    /// The clinics (sending facilities) that sent facts about the patient, sorted.
+    package var clinics: [String]
+    /// The providers named on the patient's current facts (performers, ordering and attending providers,
+    /// prescribers), sorted.
+    package var providers: [String]
+    /// Current medications with status active whose end is not before the as-of time.
+    package var activeMedicationCount: Int
+    /// Whether ``activeMedicationCount`` reaches the polypharmacy threshold (5 by default).
+    package var polypharmacy: Bool
+    /// Inpatient encounters that started in the 365 days up to the as-of time.
+    package var admissionsLast12Months: Int
+    /// Current problems whose code is on the chronic-condition list, one per concept.
+    package var chronicProblems: [Code]
+    /// Duplicate-test flags of the patient whose status is `open`.
+    package var openDuplicateTestFlags: Int
+
+    package init(
+        clinics: [String], providers: [String], activeMedicationCount: Int, polypharmacy: Bool,
+        admissionsLast12Months: Int, chronicProblems: [Code], openDuplicateTestFlags: Int
+    ) {
+        self.clinics = clinics
+        self.providers = providers
+        self.activeMedicationCount = activeMedicationCount
+        self.polypharmacy = polypharmacy
+        self.admissionsLast12Months = admissionsLast12Months
+        self.chronicProblems = chronicProblems
+        self.openDuplicateTestFlags = openDuplicateTestFlags
+    }
+}
+
+/// Records facts per source record, unifies them per enterprise patient (one fact, several provenances),
+/// keeps corrections and withdrawals with history, and flags duplicate tests.
+///
+/// Holds only immutable lookups; use it from the thread that owns the connection it is given.
+package final class FactLedger: Sendable {
+    package let configuration: FactConfiguration
+    private let catalog: TestCatalog
+    private let unifier: FactUnifier
+    private let rules: DuplicateTestRules
+
+    package init(configuration: FactConfiguration = .standard) {
+        self.configuration = configuration
+        let catalog = TestCatalog(configuration)
+        self.catalog = catalog
+        self.unifier = FactUnifier(catalog: catalog, toleranceSeconds: Double(configuration.resultTimeToleranceMinutes) * 60)
+        self.rules = DuplicateTestRules(catalog: catalog, flagSameFacility: configuration.flagSameFacility)
+    }
+
+    /// Schema versions 100–199: fact instances, unified facts, flags.
+    package static let migrations: [Migration] = FactSchema.migrations
+
+    // MARK: Writing
+
+    /// Records the facts of one source record (inside the caller's transaction; no BEGIN/COMMIT here).
+    /// The same fact with the same provenance recorded twice for one source record is kept once, so
+    /// re-processing a message is harmless.
+    package func record(_ facts: [ClinicalFact], sourceRecordID: Int64, messageLogID: Int64?, in db: Connection) throws {
+        for fact in facts {
+            let body = try CompactCodec.encode(fact.body)
+            let provenance = try CompactCodec.encode(fact.provenance)
+            let fingerprint = Self.fingerprint(body, provenance)
+            var local: Code?
+            switch fact.body {
+            case .result(let o) where o.code.loinc == nil: local = o.code
+            case .order(let o) where o.code.loinc == nil: local = o.code
+            default: break
+            }
+            try db.run(
+                """
+                INSERT OR IGNORE INTO fact_instance
+                    (source_record_id, message_log_id, kind, facility, fingerprint, body, provenance, local_system, local_code, local_display)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [sourceRecordID, messageLogID, fact.kind.rawValue, fact.provenance.source.facility, fingerprint,
+                 body, provenance,
+                 local?.system, local?.code, local?.display])
+        }
+    }
+
+    /// Recomputes the unified facts and duplicate-test flags of one enterprise patient from the facts of its
+    /// member source records; returns the flags that are new since the last refresh (never seen before,
+    /// under any enterprise id). A flag that no longer holds is kept inactive with its status.
+    package func refresh(enterpriseID: String, memberRecordIDs: [Int64], in db: Connection) throws -> [DuplicateTestFlag] {
+        let instances = try loadInstances(memberRecordIDs, in: db)
+        let groups = unifier.unify(instances)
+        // Write only what changed: a refresh after one new message touches a few rows, not the whole record.
+        var stored: [String: [UInt8]] = [:]
+        for row in try db.rows("SELECT id, data FROM unified_fact WHERE enterprise_id = ?", [enterpriseID]) {
+            if let id = row.string(0) { stored[id] = row.blob(1) ?? [] }
+        }
+        for group in groups {
+            let fact = group.unified
+            let data = try CompactCodec.encode(fact)
+            if let old = stored.removeValue(forKey: fact.id), old == data { continue }
+            let interval = fact.body.time?.interval()
+            try db.run(
+                """
+                INSERT INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (enterprise_id, id) DO UPDATE SET
+                    kind = excluded.kind, state = excluded.state, t_start = excluded.t_start, t_end = excluded.t_end, data = excluded.data
+                """,
+                [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
+                 interval?.end.timeIntervalSince1970, data])
+        }
+        for id in stored.keys {
+            try db.run("DELETE FROM unified_fact WHERE enterprise_id = ? AND id = ?", [enterpriseID, id])
+        }
+        let flags = rules.flags(enterpriseID: enterpriseID, groups: groups)
+        let wasActive = Set(try db.rows("SELECT id FROM fact_flag WHERE enterprise_id = ? AND active = 1", [enterpriseID]).compactMap { $0.string(0) })
+        var new: [DuplicateTestFlag] = []
+        var current: Set<String> = []
+        for flag in flags {
+            current.insert(flag.id)
+            var stored = flag
+            stored.status = "open"
+            let data = try CompactCodec.encode(stored)
+            let laterTime = flag.later.time?.instant.timeIntervalSince1970
+            let changed = try db.run(
+                """
+                UPDATE fact_flag SET enterprise_id = ?, kind = ?, active = 1, later_time = ?, data = ?,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                WHERE id = ?
+                """, [enterpriseID, flag.kind.rawValue, laterTime, data, flag.id])
+            if changed == 0 {
+                try db.run(
+                    "INSERT INTO fact_flag (id, enterprise_id, kind, later_time, data) VALUES (?, ?, ?, ?, ?)",
+                    [flag.id, enterpriseID, flag.kind.rawValue, laterTime, data])
+                new.append(flag)
+            }
+        }
+        for id in wasActive.subtracting(current) {
+            try db.run("UPDATE fact_flag SET active = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [id])
+        }
+        return new
+    }
+
+    /// Removes an enterprise patient's derived rows (after a merge folded it into another). Its flags are
+    /// made inactive, not deleted, so their status comes back when the surviving patient's refresh finds
+    /// the same two facts again.
+    package func forget(enterpriseID: String, in db: Connection) throws {
+        try db.run("DELETE FROM unified_fact WHERE enterprise_id = ?", [enterpriseID])
+        try db.run("UPDATE fact_flag SET active = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE enterprise_id = ? AND active = 1", [enterpriseID])
+    }
+
+    /// Sets a flag's status (`open`, `acknowledged`, `dismissed`); it survives later refreshes.
+    package func setFlagStatus(_ status: String, flagID: String, in db: Connection) throws {
+        guard ["open", "acknowledged", "dismissed"].contains(status) else {
+            throw FactLedgerError(.invalidStatus, "flag status must be open, acknowledged or dismissed", at: "fact_flag")
+        }
+        let changed = try db.run("UPDATE fact_flag SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [status, flagID])
+        if changed == 0 { throw FactLedgerError(.unknownFlag, "no such flag", at: "fact_flag \(flagID)") }
+    }
+
+    // MARK: Reading
+
+    /// The unified facts of an enterprise patient, optionally of some kinds and overlapping `[from, to]`
+    /// (facts without a time are left out when a range is given), in time order (untimed last).
+    package func unifiedFacts(enterpriseID: String, kinds: Set<FactKind>?, from: ClinicalTime?, to: ClinicalTime?, in db: Connection) throws -> [UnifiedFact] {
+        let lower = from?.interval().start.timeIntervalSince1970
+        let upper = to?.interval().end.timeIntervalSince1970
+        var rows: [Row] = []
+        if let kinds {
+            for kind in kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
+                rows += try db.rows(
+                    """
+                    SELECT seq, data, t_start FROM unified_fact
+                    WHERE enterprise_id = ?1 AND kind = ?2 AND (?3 IS NULL OR t_end > ?3) AND (?4 IS NULL OR t_start < ?4)
+                    """, [enterpriseID, kind.rawValue, lower, upper])
+            }
+        } else {
+            rows = try db.rows(
+                """
+                SELECT seq, data, t_start FROM unified_fact
+                WHERE enterprise_id = ?1 AND (?2 IS NULL OR t_end > ?2) AND (?3 IS NULL OR t_start < ?3)
+                """, [enterpriseID, lower, upper])
+        }
+        let ordered = rows.sorted { a, b in
+            switch (a.double(2), b.double(2)) {
+            case let (x?, y?) where x != y: return x < y
+            case (nil, .some): return false
+            case (.some, nil): return true
+            default: return (a.int(0) ?? 0) < (b.int(0) ?? 0)
+            }
+        }
+        return try ordered.map { row in
+            guard let data = row.blob(1) else {
+                throw FactLedgerError(.corruptRow, "unified fact without data", at: "unified_fact \(row.int(0) ?? -1)")
+            }
+            return try decode(UnifiedFact.self, data, at: "unified_fact \(row.int(0) ?? -1)")
+        }
+    }
+
+    /// The active duplicate-test flags of one enterprise patient, or of all patients when `nil`, latest first.
+    package func flags(enterpriseID: String?, in db: Connection) throws -> [DuplicateTestFlag] {
+        let rows: [Row]
+        if let enterpriseID {
+            rows = try db.rows("SELECT id, status, data FROM fact_flag WHERE enterprise_id = ? AND active = 1 ORDER BY later_time DESC, id", [enterpriseID])
+        } else {
+            rows = try db.rows("SELECT id, status, data FROM fact_flag WHERE active = 1 ORDER BY later_time DESC, id")
+        }
+        return try rows.map { row in
+            let position = "fact_flag \(row.string(0) ?? "?")"
+            guard let data = row.blob(2), let status = row.string(1) else {
+                throw FactLedgerError(.corruptRow, "flag without data", at: position)
+            }
+            var flag = try decode(DuplicateTestFlag.self, data, at: position)
+            flag.status = status
+            return flag
+        }
+    }
+
+    /// The care-management signals of an enterprise patient as of a time (from its refreshed unified facts
+    /// and the facts recorded for its member records).
+    package func careSignals(enterpriseID: String, memberRecordIDs: [Int64], asOf: ClinicalTime, in db: Connection) throws -> CareSignals {
+        var clinics: [String: String] = [:]
+        for recordID in memberRecordIDs {
+            for row in try db.rows("SELECT DISTINCT facility FROM fact_instance WHERE source_record_id = ?", [recordID]) {
+                if let facility = row.string(0), !facility.isEmpty { clinics[facility.uppercased()] = clinics[facility.uppercased()] ?? facility }
+            }
+        }
+        let facts = try unifiedFacts(enterpriseID: enterpriseID, kinds: nil, from: nil, to: nil, in: db)
+        let now = asOf.instant
+        let yearAgo = now.addingTimeInterval(-365 * 86_400)
+        var providers: Set<String> = []
+        var medications = 0
+        var admissions = 0
+        var chronic: [String: Code] = [:]
+        for fact in facts where fact.state != "withdrawn" {
+            let named: [ProviderReference?]
+            switch fact.body {
+            case .result(let o): named = [o.performer]
+            case .order(let o): named = [o.orderingProvider]
+            case .medication(let m):
+                named = [m.prescriber]
+                let ended = m.end.map { $0.interval().end <= now } ?? false
+                let started = m.start.map { $0.instant <= now } ?? true
+                if m.status == .active, !ended, started { medications += 1 }
+            case .encounter(let e):
+                named = [e.attendingProvider]
+                if e.isAdmission, e.status != .cancelled, let start = e.start?.instant, start > yearAgo, start <= now { admissions += 1 }
+            case .procedure(let p): named = [p.performer]
+            case .problem(let p):
+                named = []
+                let live: Set<Problem.Status> = [.active, .recurrence, .relapse, .unknown]
+                if live.contains(p.status), p.verification != .refuted, catalog.isChronic(p.code) {
+                    chronic[p.code.key] = chronic[p.code.key] ?? p.code
+                }
+            case .allergy, .immunization: named = []
+            }
+            for provider in named { if let label = provider?.label, label != "unknown" { providers.insert(label) } }
+        }
+        let open = try db.scalar("SELECT COUNT(*) FROM fact_flag WHERE enterprise_id = ? AND active = 1 AND status = 'open'", [enterpriseID])
+        var openCount = 0
+        if case .integer(let n) = open { openCount = Int(n) }
+        return CareSignals(
+            clinics: clinics.values.sorted(), providers: providers.sorted(), activeMedicationCount: medications,
+            polypharmacy: medications >= configuration.polypharmacyThreshold, admissionsLast12Months: admissions,
+            chronicProblems: chronic.values.sorted { $0.key < $1.key }, openDuplicateTestFlags: openCount)
+    }
+
+    /// Local result and order codes that have no LOINC coding and no entry in the local code map, with
+    /// the clinic that sends them and how many facts carry them, most frequent first.
+    package func unmappedCodes(in db: Connection) throws -> [(code: Code, facility: String, count: Int)] {
+        let rows = try db.rows(
+            """
+            SELECT local_system, local_code, facility, MAX(local_display), COUNT(*) FROM fact_instance
+            WHERE local_code IS NOT NULL GROUP BY local_system, local_code, facility
+            """)
+        var report: [(code: Code, facility: String, count: Int)] = []
+        for row in rows {
+            guard let code = row.string(1), let facility = row.string(2) else { continue }
+            let local = Code(system: row.string(0), code: code, display: row.string(3))
+            if catalog.loinc(for: local, facility: facility) != nil { continue }
+            report.append((local, facility, Int(row.int(4) ?? 0)))
+        }
+        return report.sorted {
+            $0.count != $1.count ? $0.count > $1.count : ($0.facility, $0.code.key) < ($1.facility, $1.code.key)
+        }
+    }
+
+    // MARK: Internals
+
+    private func loadInstances(_ recordIDs: [Int64], in db: Connection) throws -> [FactInstance] {
+        var instances: [FactInstance] = []
+        for recordID in Set(recordIDs) {
+            for row in try db.rows("SELECT id, body, provenance FROM fact_instance WHERE source_record_id = ?", [recordID]) {
+                let position = "fact_instance \(row.int(0) ?? -1)"
+                guard let id = row.int(0), let body = row.blob(1), let provenance = row.blob(2) else {
+                    throw FactLedgerError(.corruptRow, "fact instance without body", at: position)
+                }
+                instances.append(FactInstance(
+                    id: id, recordID: recordID, body: try decode(FactBody.self, body, at: position),
+                    provenance: try decode(Provenance.self, provenance, at: position)))
+            }
+        }
+        return instances
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], at position: String) throws -> T {
+        do {
+            return try CompactCodec.decode(type, from: bytes)
+        } catch {
+            throw FactLedgerError(.corruptRow, "stored value does not decode as \(type)", at: position)
+        }
+    }
+
+    /// FNV-1a 64 over the encoded body and provenance, as hex.
+    private static func fingerprint(_ body: [UInt8], _ provenance: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in body { hash ^= UInt64(byte); hash = hash &* 0x0000_0100_0000_01b3 }
+        hash ^= 0xFF
+        hash = hash &* 0x0000_0100_0000_01b3
+        for byte in provenance { hash ^= UInt64(byte); hash = hash &* 0x0000_0100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,287 @@
+import Clinical
+import Foundation
+
+/// One fact as recorded from one source record (a row of `fact_instance`).
+struct FactInstance {
+    var id: Int64
+    var recordID: Int64
+    var body: FactBody
+    var provenance: Provenance
+}
+
+/// What identity compares about one fact instance, computed once.
+struct FactFeatures {
+    var kind: FactKind
+    /// The clinic, as `SourceSystem.key`.
+    var facility: String
+    /// Results and orders: the test key (`LN|…` or the facility-qualified local code).
+    var testKey: String?
+    /// The raw LOINC (before analyte aliasing), for unit normalization.
+    var loinc: String?
+    /// Every coding of the fact's concept as `system|code` (local codings without a system are qualified
+    /// by the facility), plus `text|…` for a text-only concept.
+    var codingKeys: Set<String>
+    var time: ClinicalTime?
+    var value: ComparableResultValue?
+    /// Keys that name the source's own observation/order/visit: the same key is the same fact whatever
+    /// its content (corrections, cancellations, updates).
+    var sourceKeys: Set<String>
+    var isWithdrawal: Bool
+    var isCorrection: Bool
+    var location: String?
+
+    init(_ instance: FactInstance, catalog: TestCatalog) {
+        let body = instance.body
+        let facility = instance.provenance.source.key
+        self.kind = body.kind
+        self.facility = facility
+        self.time = body.time
+        self.isWithdrawal = false
+        self.isCorrection = false
+        self.location = nil
+        self.value = nil
+        self.testKey = nil
+        self.loinc = nil
+        var sourceKeys: Set<String> = []
+        func keyed(_ prefix: String, _ id: String?) {
+            if let id { sourceKeys.insert(facility + "#" + prefix + "#" + id) }
+        }
+        if let code = body.code {
+            var keys: Set<String> = []
+            for coding in code.allCodings where !coding.code.isEmpty {
+                if coding.system != nil { keys.insert(coding.key) } else { keys.insert(facility + "#|" + coding.code) }
+            }
+            if code.system == nil, code.translations.isEmpty, let text = code.display ?? code.originalText {
+                keys.insert("text|" + text.lowercased().trimmingCharacters(in: .whitespaces))
+            }
+            self.codingKeys = keys
+        } else {
+            self.codingKeys = []
+        }
+        switch body {
+        case .result(let o):
+            let key = catalog.testKey(for: o.code, facility: facility)
+            let loinc = catalog.loinc(for: o.code, facility: facility)
+            self.testKey = key
+            self.loinc = loinc
+            self.value = o.value.map { ComparableResultValue($0, unit: o.unit, loinc: loinc) }
+            self.isWithdrawal = o.status.isWithdrawn
+            self.isCorrection = o.status.isCorrection
+            keyed("obs", o.sourceID)
+            keyed("filler+test", o.fillerOrderNumber.map { $0 + "#" + key })
+        case .order(let o):
+            self.testKey = catalog.testKey(for: o.code, facility: facility)
+            self.isWithdrawal = o.status == .cancelled || o.status == .enteredInError
+            keyed("placer", o.placerOrderNumber)
+            keyed("filler", o.fillerOrderNumber)
+        case .problem(let p):
+            self.isWithdrawal = p.verification == .enteredInError || p.verification == .refuted
+            keyed("problem", p.sourceID)
+        case .medication(let m):
+            self.isWithdrawal = m.status == .enteredInError || m.status == .cancelled
+            keyed("medication", m.sourceID)
+        case .allergy(let a):
+            self.isWithdrawal = a.status == .enteredInError || a.status == .refuted
+            keyed("allergy", a.sourceID)
+        case .encounter(let e):
+            self.isWithdrawal = e.status == .enteredInError || e.status == .cancelled
+            self.location = e.location.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
+            keyed("visit", e.visitNumber)
+        case .immunization(let i):
+            self.isWithdrawal = i.status == .enteredInError
+            keyed("immunization", i.sourceID)
+        case .procedure(let p):
+            self.isWithdrawal = p.status == .enteredInError
+            keyed("procedure", p.sourceID)
+        }
+        self.sourceKeys = sourceKeys
+    }
+}
+
+/// Time comparisons across formats: when only one side states a UTC offset, the other (local time at
+/// its source) is read in the same offset, so `20240305142000` from an ORU and `2024-03-05T14:20:00-05:00`
+/// from FHIR are the same moment.
+enum FactTimeMatch {
+    static func sameMoment(_ a: ClinicalTime?, _ b: ClinicalTime?, toleranceSeconds: Double) -> Bool {
+        guard var a, var b else { return a == nil && b == nil }
+        if a.offsetMinutes == nil, let offset = b.offsetMinutes { a.offsetMinutes = offset }
+        if b.offsetMinutes == nil, let offset = a.offsetMinutes { b.offsetMinutes = offset }
+        return a.overlaps(b, tolerance: toleranceSeconds)
+    }
+
+    /// Whether two times fall on the same calendar day as their sources stated it (precision-aware:
+    /// `2024-03` and `2024-03-05` can be the same day).
+    static func sameDay(_ a: ClinicalTime?, _ b: ClinicalTime?) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        let da = a.date ?? a, db = b.date ?? b
+        return da.overlaps(db)
+    }
+}
+
+/// A unified fact being built: the instances that are one fact, the current version and its history.
+final class UnifiedGroup {
+    let firstID: Int64
+    var body: FactBody
+    var features: FactFeatures
+    var provenances: [Provenance]
+    var history: [FactBody] = []
+    var state = "current"
+    var sourceKeys: Set<String>
+    var codingKeys: Set<String>
+    /// Every value the fact has had (current and history), so a late re-send of an old version still joins.
+    var values: [ComparableResultValue]
+    /// Every time the instances stated (one source gives an offset, another only local time).
+    var times: [ClinicalTime]
+    var instanceIDs: [Int64]
+
+    init(_ instance: FactInstance, _ features: FactFeatures) {
+        firstID = instance.id
+        body = instance.body
+        self.features = features
+        provenances = [instance.provenance]
+        sourceKeys = features.sourceKeys
+        codingKeys = features.codingKeys
+        values = features.value.map { [$0] } ?? []
+        times = features.time.map { [$0] } ?? []
+        instanceIDs = [instance.id]
+        if features.isWithdrawal { state = "withdrawn" }
+    }
+
+    var id: String { "F-\(firstID)" }
+
+    var unified: UnifiedFact {
+        UnifiedFact(id: id, body: body, provenances: provenances, state: state, history: history)
+    }
+}
+
+/// Groups the fact instances of one enterprise patient into unified facts, by the identity rules of each
+/// kind (see `docs/unified-record.md`), applying corrections and withdrawals in arrival order.
+struct FactUnifier: Sendable {
+    let catalog: TestCatalog
+    let toleranceSeconds: Double
+
+    func unify(_ instances: [FactInstance]) -> [UnifiedGroup] {
+        var groups: [UnifiedGroup] = []
+        var byTestKey: [String: [UnifiedGroup]] = [:]
+        var byKind: [FactKind: [UnifiedGroup]] = [:]
+        var bySourceKey: [String: UnifiedGroup] = [:]
+        for instance in instances.sorted(by: { $0.id < $1.id }) {
+            let features = FactFeatures(instance, catalog: catalog)
+            var match: UnifiedGroup?
+            for key in features.sourceKeys {
+                if let group = bySourceKey[key], group.features.kind == features.kind { match = group; break }
+            }
+            if match == nil {
+                let candidates = features.kind == .result ? byTestKey[features.testKey ?? ""] ?? [] : byKind[features.kind] ?? []
+                match = candidates.first { sameFact($0, features) }
+            }
+            if let group = match {
+                apply(instance, features, to: group)
+                for key in features.sourceKeys where bySourceKey[key] == nil { bySourceKey[key] = group }
+            } else {
+                let group = UnifiedGroup(instance, features)
+                groups.append(group)
+                if features.kind == .result { byTestKey[features.testKey ?? "", default: []].append(group) }
+                byKind[features.kind, default: []].append(group)
+                for key in features.sourceKeys where bySourceKey[key] == nil { bySourceKey[key] = group }
+            }
+        }
+        return groups
+    }
+
+    /// The identity rule of each kind, for instances that do not share a source key.
+    private func sameFact(_ group: UnifiedGroup, _ f: FactFeatures) -> Bool {
+        let g = group.features
+        // A withdrawal only withdraws what its own clinic said.
+        if f.isWithdrawal && !group.provenances.contains(where: { $0.source.key == f.facility }) { return false }
+        switch f.kind {
+        case .result:
+            guard g.testKey == f.testKey, sameMoment(group, f.time) else { return false }
+            guard let value = f.value else { return f.isWithdrawal || group.values.isEmpty }
+            return group.values.contains { $0.sameResult(as: value) }
+        case .problem, .allergy, .medication:
+            return !group.codingKeys.isDisjoint(with: f.codingKeys)
+        case .immunization, .procedure:
+            return !group.codingKeys.isDisjoint(with: f.codingKeys) && FactTimeMatch.sameDay(g.time, f.time)
+        case .order:
+            return !group.codingKeys.isDisjoint(with: f.codingKeys) && FactTimeMatch.sameDay(g.time, f.time)
+        case .encounter:
+            guard let a = g.location, let b = f.location, a == b, g.time != nil else { return false }
+            return sameMoment(group, f.time)
+        }
+    }
+
+    private func sameMoment(_ group: UnifiedGroup, _ time: ClinicalTime?) -> Bool {
+        guard let time else { return group.times.isEmpty }
+        return group.times.contains { FactTimeMatch.sameMoment($0, time, toleranceSeconds: toleranceSeconds) }
+    }
+
+    private func apply(_ instance: FactInstance, _ f: FactFeatures, to group: UnifiedGroup) {
+        if !group.provenances.contains(instance.provenance) { group.provenances.append(instance.provenance) }
+        group.instanceIDs.append(instance.id)
+        group.sourceKeys.formUnion(f.sourceKeys)
+        group.codingKeys.formUnion(f.codingKeys)
+        if let time = f.time, !group.times.contains(time) { group.times.append(time) }
+        if f.isWithdrawal {
+            guard group.state != "withdrawn" else { return }
+            group.history.append(group.body)
+            group.body = withdrawnBody(current: group.body, withdrawal: instance.body)
+            group.state = "withdrawn"
+            return
+        }
+        switch instance.body {
+        case .result(let new):
+            guard case .result(let current) = group.body else { return }
+            let sameValue = f.value.map { v in group.features.value.map { $0.sameResult(as: v) } ?? false } ?? (group.features.value == nil)
+            let knownValue = f.value.map { v in group.values.contains { $0.sameResult(as: v) } } ?? true
+            if f.isCorrection {
+                // A correction replaces the current version (and reinstates a withdrawn one).
+                if !sameValue || group.state == "withdrawn" || !current.status.isCorrection {
+                    replace(group, with: instance.body, features: f)
+                }
+            } else if group.state == "withdrawn" {
+                return
+            } else if (current.status == .preliminary || current.status == .registered) && new.status == .final {
+                replace(group, with: instance.body, features: f)
+            } else if !knownValue {
+                // The same source observation with a new value and no correction status: an update.
+                replace(group, with: instance.body, features: f)
+            }
+        case .encounter(var new):
+            guard group.state != "withdrawn", case .encounter(let old) = group.body else { return }
+            new.end = new.end ?? old.end
+            new.start = new.start ?? old.start
+            new.location = new.location ?? old.location
+            new.visitNumber = new.visitNumber ?? old.visitNumber
+            new.attendingProvider = new.attendingProvider ?? old.attendingProvider
+            if new.encounterClass == .unknown { new.encounterClass = old.encounterClass }
+            if new.status == .unknown { new.status = old.status }
+            group.body = .encounter(new)
+            if group.features.location == nil { group.features.location = f.location }
+        default:
+            // The latest arrival carries the freshest state (a problem resolved, a medication stopped).
+            guard group.state != "withdrawn" else { return }
+            group.body = instance.body
+        }
+    }
+
+    private func replace(_ group: UnifiedGroup, with body: FactBody, features: FactFeatures) {
+        group.history.append(group.body)
+        group.body = body
+        group.state = "current"
+        let time = group.features.time
+        group.features = features
+        if group.features.time == nil { group.features.time = time }
+        if let value = features.value { group.values.append(value) }
+    }
+
+    /// The withdrawn version: for a result, the last version with the withdrawing status (a cancel message
+    /// often carries no value); for other kinds the withdrawing message itself.
+    private func withdrawnBody(current: FactBody, withdrawal: FactBody) -> FactBody {
+        if case .result(var old) = current, case .result(let new) = withdrawal {
+            old.status = new.status
+            return .result(old)
+        }
+        return withdrawal
+    }
+}

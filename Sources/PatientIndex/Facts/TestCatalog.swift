@@ -1,0 +1,102 @@
+import Foundation
+import Clinical
+
+/// The configuration turned into lookups: which test a code is (LOINC, mapped local code, or the local
+/// code itself), which retest rule covers it, and which tests an order code stands for.
+struct TestCatalog: Sendable {
+    /// Normalized `system|code` or `FACILITY|code` → LOINC.
+    private let map: [String: String]
+    /// Normalized rule code → index into ``rules``.
+    private let ruleIndex: [String: Int]
+    let rules: [RetestRule]
+    /// Normalized order code → component LOINC codes.
+    private let panels: [String: [String]]
+    private let chronicPrefixes: [String]
+
+    init(_ configuration: FactConfiguration) {
+        var map: [String: String] = [:]
+        for (key, loinc) in configuration.localCodeMap { map[Self.normalizeKey(key)] = loinc }
+        self.map = map
+        var ruleIndex: [String: Int] = [:]
+        for (i, rule) in configuration.retestIntervals.enumerated() {
+            for code in rule.codes where ruleIndex[Self.normalizeKey(code)] == nil { ruleIndex[Self.normalizeKey(code)] = i }
+        }
+        self.ruleIndex = ruleIndex
+        self.rules = configuration.retestIntervals
+        var panels: [String: [String]] = [:]
+        for (key, components) in configuration.panelComponents { panels[Self.normalizeKey(key)] = components }
+        self.panels = panels
+        self.chronicPrefixes = configuration.chronicProblemCodes.map { $0.uppercased().replacingOccurrences(of: ".", with: "") }
+    }
+
+    /// Upper-cases a key and canonicalizes the system (or leaves a facility name) before the first `|`.
+    static func normalizeKey(_ key: String) -> String {
+        guard let bar = key.firstIndex(of: "|") else { return key.trimmingCharacters(in: .whitespaces).uppercased() }
+        let left = CodeSystem.canonical(String(key[..<bar]))
+        let right = key[key.index(after: bar)...].trimmingCharacters(in: .whitespaces)
+        return (left + "|" + right).uppercased()
+    }
+
+    /// The LOINC code of a test code: a LOINC coding, else the first coding the local code map knows
+    /// (by `system|code`, then by `facility|code`).
+    func loinc(for code: Code, facility: String) -> String? {
+        if let loinc = code.loinc { return loinc }
+        for coding in code.allCodings {
+            if let system = coding.system, let mapped = map[Self.normalizeKey(system + "|" + coding.code)] { return mapped }
+            if let mapped = map[Self.normalizeKey(facility + "|" + coding.code)] { return mapped }
+        }
+        return nil
+    }
+
+    /// The key a test is compared by: `LN|<LOINC>` (with IFCC/NGSP HbA1c codes as one analyte), or for a
+    /// code without LOINC the facility-qualified local code (local code systems collide across clinics).
+    func testKey(for code: Code, facility: String) -> String {
+        if let loinc = loinc(for: code, facility: facility) { return "LN|" + (UnitNormalization.identityAlias[loinc] ?? loinc) }
+        return Self.localKey(code, facility: facility)
+    }
+
+    static func localKey(_ code: Code, facility: String) -> String {
+        (facility + "|" + (code.system ?? "") + "|" + code.code).uppercased()
+    }
+
+    /// The retest rule for a test code, with the code the rule matched.
+    func rule(for code: Code, facility: String) -> RetestRule? {
+        if let loinc = loinc(for: code, facility: facility), let i = ruleIndex[Self.normalizeKey(loinc)] { return rules[i] }
+        for coding in code.allCodings {
+            if let system = coding.system, let i = ruleIndex[Self.normalizeKey(system + "|" + coding.code)] { return rules[i] }
+            if let i = ruleIndex[Self.normalizeKey(facility + "|" + coding.code)] { return rules[i] }
+        }
+        return nil
+    }
+
+    /// The retest rule for a LOINC code.
+    func rule(forLOINC loinc: String) -> RetestRule? {
+        ruleIndex[Self.normalizeKey(loinc)].map { rules[$0] }
+    }
+
+    /// The LOINC codes an order code stands for: a panel's components, or the order's own LOINC.
+    func orderedTests(for code: Code, facility: String) -> [String] {
+        for coding in code.allCodings {
+            if let system = coding.system, let components = panels[Self.normalizeKey(system + "|" + coding.code)] { return components }
+            if coding.system == CodeSystem.loinc, let components = panels[Self.normalizeKey(coding.code)] { return components }
+        }
+        if let loinc = loinc(for: code, facility: facility) {
+            return panels[Self.normalizeKey(loinc)] ?? [loinc]
+        }
+        return []
+    }
+
+    /// Whether a problem code is a chronic condition: an ICD-10/ICD-9 coding that starts with a listed
+    /// prefix (dots ignored), or a SNOMED CT (or other) coding equal to a listed code.
+    func isChronic(_ code: Code) -> Bool {
+        for coding in code.allCodings {
+            let value = coding.code.uppercased().replacingOccurrences(of: ".", with: "")
+            if coding.system == CodeSystem.icd10cm || coding.system == CodeSystem.icd9cm {
+                if chronicPrefixes.contains(where: { value.hasPrefix($0) }) { return true }
+            } else if chronicPrefixes.contains(value) {
+                return true
+            }
+        }
+        return false
+    }
+}
