@@ -53,6 +53,11 @@ static inline void concord_ssl_ctx_ignore_unexpected_eof(SSL_CTX *ctx) {
 #endif
 }
 
+/* evhttp keeps the pointer it is given (no copy), so the default Content-Type must be a C literal. */
+static inline void concord_evhttp_set_default_content_type_text(struct evhttp *http) {
+    evhttp_set_default_content_type(http, "text/plain; charset=utf-8");
+}
+
 /* The first and next entries of an evkeyvalq (a TAILQ of headers). */
 static inline struct evkeyval *concord_evkeyvalq_first(struct evkeyvalq *q) {
     return q->tqh_first;

@@ -53,6 +53,44 @@ import Testing
         #expect(order.value == ["outer", "inner"])
     }
 
+    /// Work dropped by `stop()` may hold objects whose deinit queues more work (an unanswered reply
+    /// does); that must not deadlock on the queue's lock.
+    @Test func workDroppedAtStopMayQueueWorkFromDeinit() throws {
+        final class QueuesOnDeinit: @unchecked Sendable {
+            let loop: EventLoop
+            let deinitRan: NetRecorder<Bool>
+            init(loop: EventLoop, deinitRan: NetRecorder<Bool>) {
+                self.loop = loop
+                self.deinitRan = deinitRan
+            }
+            deinit {
+                loop.execute {}
+                deinitRan.update { $0 = true }
+            }
+        }
+        let loop = try EventLoop(name: "test-drop")
+        let gate = DispatchSemaphore(value: 0)
+        let blocked = NetRecorder(false)
+        loop.execute {
+            blocked.update { $0 = true }
+            gate.wait()
+        }
+        #expect(netEventually { blocked.value })
+        let deinitRan = NetRecorder(false)
+        do {
+            let tracker = QueuesOnDeinit(loop: loop, deinitRan: deinitRan)
+            loop.execute { _ = tracker }
+        }
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            loop.stop()
+            stopped.signal()
+        }.start()
+        #expect(netEventually { deinitRan.value })
+        gate.signal()
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+    }
+
     @Test func stopJoinsTheThreadAndLaterWorkIsDropped() throws {
         let loop = try EventLoop(name: "test-stop")
         #expect(loop.isRunning)

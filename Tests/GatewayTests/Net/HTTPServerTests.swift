@@ -35,7 +35,7 @@ private func rawHTTP(port: Int, _ request: [UInt8], tls: ClientTLSOptions? = nil
     return RawHTTPResponse(status: Int(statusParts[1]) ?? 0, headers: headers, body: Array(bytes[(split + 4)...]))
 }
 
-private func request(_ method: String, _ target: String, headers: [String] = [], body: [UInt8] = []) -> [UInt8] {
+private func rawRequest(_ method: String, _ target: String, headers: [String] = [], body: [UInt8] = []) -> [UInt8] {
     var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     for header in headers { text += header + "\r\n" }
     if !body.isEmpty || method == "POST" { text += "Content-Length: \(body.count)\r\n" }
@@ -62,7 +62,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
             responder.respond(HTTPResponse(status: 200, headers: headers, body: Array("{\"ok\":true}".utf8)))
         }
         defer { server.stop() }
-        let response = try rawHTTP(port: server.boundPort, request(
+        let response = try rawHTTP(port: server.boundPort, rawRequest(
             "GET", "/patients/MRN%5EE1234567/record?family=O%27Brien&given=Mary+Ann&dob=1979-02-14&flag",
             headers: ["Authorization: Bearer t0k3n", "X-Request-ID: req-42"]))
         #expect(response.status == 200)
@@ -92,10 +92,26 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
         }
         defer { server.stop() }
         let hl7 = Array("MSH|^~\\&|EPIC|MERCY_HOSP|CONCORD|HIE|20240311083015||ADT^A08|MSG77|P|2.5.1\rPID|1||E1234567^^^MERCY^MR\r".utf8)
-        let response = try rawHTTP(port: server.boundPort, request("POST", "/messages", headers: ["Content-Type: x-application/hl7-v2+er7"], body: hl7))
+        let response = try rawHTTP(port: server.boundPort, rawRequest("POST", "/messages", headers: ["Content-Type: x-application/hl7-v2+er7"], body: hl7))
         #expect(response.status == 201)
         #expect(response.headers["location"] == "/messages/1")
         #expect(response.body == Array("received \(hl7.count) bytes".utf8))
+    }
+
+    @Test func largeBodyWithinTheLimitArrivesWhole() throws {
+        let loop = try EventLoop()
+        defer { loop.stop() }
+        let server = try start(maxBodyBytes: 8 << 20, loop: loop) { request, responder in
+            let checksum = request.body.reduce(into: UInt64(0)) { $0 = $0 &* 31 &+ UInt64($1) }
+            responder.respond(HTTPResponse(status: 200, body: Array("\(request.body.count) \(checksum)".utf8)))
+        }
+        defer { server.stop() }
+        let body = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        let expected = body.reduce(into: UInt64(0)) { $0 = $0 &* 31 &+ UInt64($1) }
+        let response = try rawHTTP(port: server.boundPort, rawRequest("POST", "/documents", body: body))
+        #expect(response.status == 200)
+        #expect(String(decoding: response.body, as: UTF8.self) == "\(body.count) \(expected)")
+        #expect(response.headers["content-type"] == "text/plain; charset=utf-8")
     }
 
     @Test func bodyOverTheLimitIsRefusedWith413() throws {
@@ -107,7 +123,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
             responder.respond(HTTPResponse(status: 200))
         }
         defer { server.stop() }
-        let response = try rawHTTP(port: server.boundPort, request("POST", "/messages", body: [UInt8](repeating: 65, count: 4096)))
+        let response = try rawHTTP(port: server.boundPort, rawRequest("POST", "/messages", body: [UInt8](repeating: 65, count: 2 << 20)))
         #expect(response.status == 413)
         #expect(calls.value == 0)
     }
@@ -135,7 +151,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
             responder.respond(HTTPResponse(status: 200, body: Array("secure \(request.path)".utf8)))
         }
         defer { server.stop() }
-        let response = try rawHTTP(port: server.boundPort, request("GET", "/health"), tls: ClientTLSOptions(caPath: certs.caPath))
+        let response = try rawHTTP(port: server.boundPort, rawRequest("GET", "/health"), tls: ClientTLSOptions(caPath: certs.caPath))
         #expect(response.status == 200)
         #expect(response.body == Array("secure /health".utf8))
     }
@@ -154,12 +170,12 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
         defer { server.stop() }
         do {
             let connection = try BlockingConnection(host: "127.0.0.1", port: server.boundPort)
-            try connection.write(request("GET", "/slow"))
+            try connection.write(rawRequest("GET", "/slow"))
             #expect(netEventually { held.value.count == 1 })
             connection.close()
         }
         // Let the server notice the close: a later request on a new connection is served after it.
-        #expect(try rawHTTP(port: server.boundPort, request("GET", "/fast")).body == Array("fast".utf8))
+        #expect(try rawHTTP(port: server.boundPort, rawRequest("GET", "/fast")).body == Array("fast".utf8))
         let responder = try #require(held.value.first)
         let answered = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
@@ -168,7 +184,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
         }
         #expect(answered.wait(timeout: .now() + 10) == .success)
         #expect(netEventually { server.pendingRequestCount == 0 })
-        #expect(try rawHTTP(port: server.boundPort, request("GET", "/fast")).status == 200)
+        #expect(try rawHTTP(port: server.boundPort, rawRequest("GET", "/fast")).status == 200)
     }
 
     @Test func keepAliveConnectionServesSeveralRequestsInOrder() throws {
@@ -182,7 +198,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
         }
         defer { server.stop() }
         let keepAlive = Array("GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        let response = try rawHTTP(port: server.boundPort, keepAlive + request("GET", "/second"))
+        let response = try rawHTTP(port: server.boundPort, keepAlive + rawRequest("GET", "/second"))
         // rawHTTP parses the first response; the second follows it in the same stream.
         #expect(response.status == 200)
         let text = String(decoding: response.body, as: UTF8.self)
@@ -196,7 +212,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
         defer { loop.stop() }
         let server = try start(loop: loop) { _, _ in }
         defer { server.stop() }
-        let response = try rawHTTP(port: server.boundPort, request("GET", "/forgotten"))
+        let response = try rawHTTP(port: server.boundPort, rawRequest("GET", "/forgotten"))
         #expect(response.status == 500)
     }
 
@@ -206,7 +222,7 @@ private func request(_ method: String, _ target: String, headers: [String] = [],
         let held = NetRecorder([HTTPResponder]())
         let server = try start(loop: loop) { _, responder in held.update { $0.append(responder) } }
         let connection = try BlockingConnection(host: "127.0.0.1", port: server.boundPort)
-        try connection.write(request("GET", "/pending"))
+        try connection.write(rawRequest("GET", "/pending"))
         #expect(netEventually { held.value.count == 1 })
         server.stop()
         held.value.first?.respond(HTTPResponse(status: 200))
