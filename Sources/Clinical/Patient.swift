@@ -245,7 +245,14 @@ package struct PatientRecord: Sendable, Hashable, Codable {
 
 extension String {
     /// `nil` when the string is empty or only white space; otherwise the string trimmed.
+    ///
+    /// Every mapper calls this for every field, so it checks the UTF-8 bytes first and only falls back
+    /// to Foundation's Unicode-aware trimming when the ends are not plain ASCII.
     package var nilIfBlank: String? {
+        let utf8 = self.utf8
+        guard let first = utf8.first, let last = utf8.last else { return nil }
+        func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C }
+        if first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last) { return self }
         let trimmed = trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }

@@ -21,6 +21,7 @@ import PatientIndex
 /// | GET /patients/{id}/signals | reader | care-management signals |
 /// | GET /patients/{id}/history | reader | link history |
 /// | GET /duplicate-tests | reader | every flag |
+/// | POST /duplicate-tests/{id}/status `{"status":"acknowledged"}` | steward | triage a flag (open, acknowledged, dismissed) |
 /// | GET /review?status= | steward | review queue |
 /// | POST /review/{id}/decision `{"match":bool,"reason":…}` | steward | decide a review item |
 /// | POST /links `{"recordID":…,"enterpriseID":…,"reason":…}` | steward | link a source record |
@@ -123,7 +124,7 @@ package final class API: Sendable {
 package enum Route: Equatable {
     case metrics
     case searchPatients, patient(String), record(String), patientFlags(String), signals(String), history(String)
-    case allFlags
+    case allFlags, flagStatus(String)
     case review, decide(Int64), link, unlink, merge, undo(Int64)
     case messages, message(Int64), reprocess(Int64), ingest
     case audit
@@ -139,6 +140,7 @@ package enum Route: Equatable {
         case ("GET", 3) where s[0] == "patients" && s[2] == "signals": self = .signals(s[1])
         case ("GET", 3) where s[0] == "patients" && s[2] == "history": self = .history(s[1])
         case ("GET", 1) where s[0] == "duplicate-tests": self = .allFlags
+        case ("POST", 3) where s[0] == "duplicate-tests" && s[2] == "status": self = .flagStatus(s[1])
         case ("GET", 1) where s[0] == "review": self = .review
         case ("POST", 3) where s[0] == "review" && s[2] == "decision":
             guard let id = Int64(s[1]) else { return nil }
@@ -172,7 +174,7 @@ package enum Route: Equatable {
         case .metrics, .searchPatients, .patient, .record, .patientFlags, .signals, .history, .allFlags,
             .fhirSearch, .fhirPatient, .fhirEverything, .fhirMatch:
             return .reader
-        case .review, .decide, .link, .unlink, .merge, .undo: return .steward
+        case .review, .decide, .link, .unlink, .merge, .undo, .flagStatus: return .steward
         case .messages, .message, .reprocess, .audit: return .admin
         case .ingest: return .feed
         }

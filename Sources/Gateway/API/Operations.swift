@@ -141,6 +141,15 @@ package final class Operations: Sendable {
 
     // MARK: Writes
 
+    /// Marks a duplicate-test flag `acknowledged`, `dismissed` or `open` again (a care team's triage),
+    /// audited with the actor.
+    package func setFlagStatus(actor: String, flagID: String, status: String) throws {
+        try writer.perform { store in
+            try store.ledger.setFlagStatus(status, flagID: flagID, in: store.db)
+            try store.audit(actor: actor, action: "duplicate-tests.status", patientIDs: [], detail: "flag \(flagID) → \(status)")
+        }
+    }
+
     package func decide(actor: String, reviewID: Int64, isMatch: Bool, reason: String?) throws -> StewardOutcome {
         try writer.perform { store in try store.decide(reviewID: reviewID, isMatch: isMatch, actor: actor, reason: reason) }
     }
@@ -210,6 +219,15 @@ package final class Operations: Sendable {
             return API.json(200, try history(reader, actor: actor, id: id).map(JSONViews.HistoryEventView.init))
         case .allFlags:
             return API.json(200, try flags(reader, actor: actor, id: nil))
+        case .flagStatus(let id):
+            let body = try JSONBody(request.body)
+            guard let status = body.string("status") else { throw GatewayError(.badRequest, "body needs \"status\": open, acknowledged or dismissed") }
+            do {
+                try setFlagStatus(actor: actor, flagID: id, status: status)
+            } catch let error as FactLedgerError {
+                throw GatewayError(.badRequest, error.description)
+            }
+            return API.json(200, ["id": id, "status": status])
         case .review:
             return API.json(200, try reviewQueue(reader, actor: actor, status: q["status"]).map(JSONViews.ReviewItemView.init))
         case .decide(let id):

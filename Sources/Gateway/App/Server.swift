@@ -26,14 +26,15 @@ package final class Server: @unchecked Sendable {
         self.configuration = configuration
         let directory = (configuration.database as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let store = try PatientIndexStore(path: configuration.database)
+        let facts = try Self.loadFacts(configuration.facts)
+        let store = try PatientIndexStore(path: configuration.database, ledger: FactLedger(configuration: facts))
         writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
             try store.transaction(body)
         }
         ingestService = IngestService(writer: writer, metrics: metrics)
         operations = Operations(writer: writer, ingestService: ingestService, metrics: metrics)
         let path = configuration.database
-        pool = WorkerPool(threads: workers) { API.Context(reader: try PatientIndexReader(path: path)) }
+        pool = WorkerPool(threads: workers) { API.Context(reader: try PatientIndexReader(path: path, ledger: FactLedger(configuration: facts))) }
         do {
             loop = try EventLoop(name: "concord-net")
         } catch {

@@ -27,6 +27,7 @@ package enum CommandLineTool {
       patients signals ID              care-management signals
       patients export ID               the unified record as a FHIR R4 Bundle (Patient/$everything)
       duplicate-tests [--patient ID]   duplicate-test flags
+      duplicate-tests acknowledge|dismiss|reopen FLAG-ID
       review list [--status S]         the review queue (open by default; all, matched, not-a-match)
       review decide ID match|not-a-match [--reason TEXT]
       steward link RECORD EP | unlink RECORD | merge EP INTO-EP | undo EVENT   [--reason TEXT]
@@ -35,7 +36,7 @@ package enum CommandLineTool {
       index train                      re-estimate the match model from the index (versioned)
       token hash SECRET                print the SHA-256 to put in the configuration's tokens
 
-    options: --db PATH (default data/concord.sqlite), --actor NAME (recorded in the audit log and link
+    options: --db PATH (default data/concord.sqlite), --config FILE (its facts settings apply), --actor NAME (recorded in the audit log and link
     history; default cli:$USER), --json, --help
     """
 
@@ -93,12 +94,14 @@ package enum CommandLineTool {
         let operations: Operations
         let path: String
         private var readerValue: PatientIndexReader?
+        let facts: FactConfiguration
 
         init(path: String, facts: FactConfiguration = .standard) throws {
             self.path = path
+            self.facts = facts
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            let store = try PatientIndexStore(path: path)
+            let store = try PatientIndexStore(path: path, ledger: FactLedger(configuration: facts))
             writer = GroupCommitWriter(store: store, maxBatch: 256) { store, body in try store.transaction(body) }
             let metrics = Metrics()
             service = IngestService(writer: writer, metrics: metrics)
@@ -107,7 +110,7 @@ package enum CommandLineTool {
 
         func reader() throws -> PatientIndexReader {
             if let readerValue { return readerValue }
-            let reader = try PatientIndexReader(path: path)
+            let reader = try PatientIndexReader(path: path, ledger: FactLedger(configuration: facts))
             readerValue = reader
             return reader
         }
@@ -120,7 +123,9 @@ package enum CommandLineTool {
         if mustExist && !FileManager.default.fileExists(atPath: path) {
             throw GatewayError(.notFound, "no database at \(path) (run `concord ingest` or `concord demo` first, or pass --db)")
         }
-        return try Session(path: path)
+        var facts = FactConfiguration.standard
+        if let config = a[option: "config"] { facts = try Server.loadFacts(try GatewayConfiguration.load(path: config).facts) }
+        return try Session(path: path, facts: facts)
     }
 
     static func printJSON(_ value: some Encodable) {
@@ -261,6 +266,15 @@ package enum CommandLineTool {
     static func duplicateTests(_ a: Arguments) throws {
         let session = try session(a)
         defer { session.close() }
+        if a.positionals.count > 1 {
+            let status = a.positionals[1]
+            guard ["acknowledge", "dismiss", "reopen"].contains(status) else { throw GatewayError(.usage, "usage: concord duplicate-tests [acknowledge|dismiss|reopen FLAG-ID]") }
+            let id = try a.positional(2, "flag id")
+            let word = status == "acknowledge" ? "acknowledged" : (status == "dismiss" ? "dismissed" : "open")
+            try session.operations.setFlagStatus(actor: actor(a), flagID: id, status: word)
+            print("flag \(id): \(word)")
+            return
+        }
         let flags = try session.operations.flags(try session.reader(), actor: actor(a), id: a[option: "patient"])
         if a.has("json") { printJSON(flags) } else { Render.flags(flags) }
     }

@@ -5,11 +5,17 @@ import PatientIndex
 /// `concord demo [DIR]`: the main job on the embedded default — ingest a folder of clinic files into a
 /// fresh SQLite database and print what Concord made of them.
 enum Demo {
+    /// The clinic files of a sample folder: everything but its statement of truth (`expected.json`
+    /// at the top, and Markdown, which `files` already skips).
+    static func sampleFiles(_ directory: String) throws -> [String] {
+        try CommandLineTool.files([directory]).filter { ($0 as NSString).standardizingPath != ((directory as NSString).appendingPathComponent("expected.json") as NSString).standardizingPath }
+    }
+
     static func run(_ a: Arguments) throws {
         let directory = a.positionals.count > 1 ? a.positionals[1] : "samples"
         let path = CommandLineTool.databasePath(a)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        let files = try CommandLineTool.files([directory])
+        let files = try sampleFiles(directory)
         guard !files.isEmpty else { throw GatewayError(.notFound, "no files under \(directory)") }
         let session = try CommandLineTool.Session(path: path)
         defer { session.close() }
@@ -57,13 +63,13 @@ enum Demo {
         print("Sources")
         var bySource: [String: (format: String, ok: Int, failed: Int)] = [:]
         for line in lines {
-            let key = line.source ?? "(unidentified sender)"
+            let key = (line.source ?? "(sender unreadable)") + " [\(line.format)]"
             var entry = bySource[key] ?? (line.format, 0, 0)
             if line.status == "ingested" { entry.ok += 1 } else { entry.failed += 1 }
             bySource[key] = entry
         }
         for (source, entry) in bySource.sorted(by: { $0.key < $1.key }) {
-            print("  \(source) [\(entry.format)]: \(entry.ok) file(s) ingested\(entry.failed > 0 ? ", \(entry.failed) failed" : "")")
+            print("  \(source): \(entry.ok) file(s) ingested\(entry.failed > 0 ? ", \(entry.failed) failed" : "")")
         }
         print("")
         Render.patients(patients)
@@ -100,7 +106,9 @@ enum Render {
                 print("      \(m.record.source.facility) \(ids)  \(name(m.record))  [\(m.explanation.method), \(m.explanation.grade.rawValue)\(m.explanation.method == "probabilistic" ? String(format: ", %.1f", m.explanation.total) : "")]")
                 if explain {
                     for c in m.explanation.comparisons {
-                        print(String(format: "          %-12@ %-22@ %+.2f", c.field as NSString, c.level as NSString, c.weight))
+                        let field = c.field.padding(toLength: 14, withPad: " ", startingAt: 0)
+                        let level = c.level.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        print("          \(field)\(level)" + String(format: "%+.2f", c.weight))
                     }
                     if !m.explanation.blockers.isEmpty { print("          blockers: \(m.explanation.blockers.joined(separator: "; "))") }
                 }

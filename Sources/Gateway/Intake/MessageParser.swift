@@ -124,7 +124,7 @@ package enum MessageParser {
             let document = try CCDAReader.read(raw)
             unit.submissions = [document.submission]
             unit.senderFacility = document.submission.source.facility
-            unit.notes = document.submission.notes + document.report.skipped.map { MappingNote(.info, at: $0.position, $0.reason) }
+            unit.notes = document.submission.notes
         } catch {
             unit.failure = IntakeFailure(code: error.code == .notWellFormed || error.code == .forbiddenDTD || error.code == .tooDeep ? .parse : (error.code == .tooLarge ? .tooLarge : .mapping),
                                          reason: error.reason, position: "\(error.line):\(error.column)")
@@ -148,9 +148,8 @@ package enum MessageParser {
         }
         unit.submissions = result.submissions.filter { !$0.patients.isEmpty || !$0.facts.isEmpty }
         unit.senderFacility = result.submissions.first?.source.facility
+        // The reader already records bad entries and skipped resource types in the submissions' notes.
         unit.notes = result.submissions.flatMap(\.notes)
-            + result.problems.map { MappingNote(.error, at: position(of: $0), $0.reason) }
-            + result.skipped.sorted { $0.key < $1.key }.map { MappingNote(.info, at: "Bundle", "skipped \($0.value) \($0.key) resource(s)") }
         if unit.submissions.isEmpty {
             let first = result.problems.first
             unit.failure = IntakeFailure(code: first.map { $0.path == nil ? .parse : .mapping } ?? .mapping,
@@ -160,7 +159,7 @@ package enum MessageParser {
 
     /// `line:column (byte N) at path`, as precise as the error allows.
     static func position(of error: FHIRError) -> String {
-        "\(error.line):\(error.column) (byte \(error.offset))" + (error.path.map { " at \($0)" } ?? "")
+        "\(error.line):\(error.column) (byte \(error.offset))" + (error.path.flatMap(\.nilIfBlank).map { " at \($0)" } ?? "")
     }
 
     static func describe(_ location: HL7ErrorLocation) -> String { location.description }

@@ -53,7 +53,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             Log.level = .error
             let session = try CommandLineTool.Session(path: directory + "/concord.sqlite")
-            for file in try CommandLineTool.files([SamplesTruthTests.samples]) {
+            for file in try Demo.sampleFiles(SamplesTruthTests.samples) {
                 _ = Server.ingestFile(name: file, bytes: try CommandLineTool.read(file), channel: .cli, service: session.service)
             }
             let reader = try session.reader()
