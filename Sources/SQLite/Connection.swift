@@ -165,6 +165,7 @@ package final class Connection {
     package var isInTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolling back when it throws.
+    @discardableResult
     package func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
@@ -179,7 +180,11 @@ package final class Connection {
 
     /// Runs `body` inside a savepoint: when it throws, only its own changes are rolled back and the
     /// enclosing transaction goes on (one bad message in a group commit does not undo the others).
+    @discardableResult
     package func savepoint<T>(_ name: String = "sp", _ body: () throws -> T) throws -> T {
+        // The name is spliced into SQL, so it must be a plain identifier (callers pass literals).
+        precondition(!name.isEmpty && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) },
+                     "savepoint name must be an identifier")
         try execute("SAVEPOINT \(name)")
         do {
             let value = try body()
