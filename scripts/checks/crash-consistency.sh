@@ -7,13 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 CONCORD="${CONCORD:-.build/debug/concord}"
 PY="${PEER_PY:-python3}"
+export PYTHONDONTWRITEBYTECODE=1
 [ -x "$CONCORD" ] || { echo "crash-consistency: $CONCORD not built (run swift build first)"; exit 1; }
 work="$(mktemp -d /tmp/concord-crash.XXXXXX)"
 seed="${CRASH_SEED:-$RANDOM}"
 if out="$("$PY" tools/reliability/crash.py --concord "$CONCORD" --workdir "$work" -n "${CRASH_N:-300}" -k "${CRASH_K:-3}" \
         --files 20 --samples samples --seed "$seed" --timeout 150 2>&1)"; then
-    echo "$out" | sed -n 1p
-    echo "crash-consistency: OK (seed $seed)"
+    echo "crash-consistency: OK — $(echo "$out" | sed -n '1s/^crash consistency: //p'); nothing lost or doubled, index consistent, integrity ok"
     rm -rf "$work"
 else
     echo "$out"

@@ -111,12 +111,13 @@ struct CompactBuilder {
         static let none: UInt8 = 0, v3: UInt8 = 1, sdtc: UInt8 = 2, xsi: UInt8 = 3, other: UInt8 = 4
     }
 
-    var nodes = RawBuffer<Node>(capacity: 0)
-    var attributes = RawBuffer<Attribute>(capacity: 0)
+    // Allocated once, in init (a default value here would be allocated and then leaked by init).
+    var nodes: RawBuffer<Node>
+    var attributes: RawBuffer<Attribute>
     /// Names, attribute values and text, by offset.
-    var bytes = RawBuffer<UInt8>(capacity: 0)
+    var bytes: RawBuffer<UInt8>
     /// Offset and length in ``bytes`` of each distinct name.
-    var names = RawBuffer<(start: Int32, length: Int32)>(capacity: 0)
+    var names: RawBuffer<(start: Int32, length: Int32)>
 
     // Parse-time state.
     private var open: [Int32] = []
