@@ -39,10 +39,13 @@ bench: deps
 	@scripts/deps.sh bench
 	@scripts/bench.sh $(BENCH_SCALE)
 
-reliability: build
-	@scripts/reliability.sh long
+# Crash consistency (long form), hostile input against the real binary, sustained load with RSS.
+reliability: deps
+	$(SWIFT) build -c release --product concord
+	@CONCORD=.build/release/concord scripts/reliability.sh long
 
-fuzz:
+# libFuzzer targets (address sanitizer), FUZZ_SECONDS each; regression inputs replay first.
+fuzz: deps
 	@scripts/fuzz.sh
 
 clean:
