@@ -1,0 +1,510 @@
+import Clinical
+import Foundation
+import SQLite
+
+/// The candidates of an incoming record, grouped by enterprise patient as the model's `decide` wants
+/// them, with the member record behind each comparison (for the explanation's `comparedWith`).
+struct CandidateSet {
+    var candidates: [PatientCandidate] = []
+    var memberIDs: [String: [Int64]] = [:]
+
+    func bestMember(of enterpriseID: String) -> Int64? {
+        guard let candidate = candidates.first(where: { $0.patientID == enterpriseID }), let best = candidate.best,
+            let index = candidate.comparisons.firstIndex(of: best) else { return nil }
+        return memberIDs[enterpriseID]?[index]
+    }
+}
+
+extension PatientIndexStore {
+    /// Ingests one submission: per patient record, a deterministic update or a probabilistic decision
+    /// (link, review, new enterprise patient); then the source's merges (ADT^A40), the facts, golden
+    /// records and the fact ledger's refresh of every enterprise patient touched.
+    ///
+    /// Runs as a savepoint inside the caller's transaction (or its own transaction when there is none):
+    /// when it throws, nothing of this submission remains and the enclosing transaction goes on.
+    package func ingest(_ submission: Submission, messageID: Int64?) throws -> IngestOutcome {
+        do {
+            if db.isInTransaction {
+                return try db.savepoint("ingest") { try ingestInTransaction(submission, messageID: messageID) }
+            }
+            return try db.transaction { try ingestInTransaction(submission, messageID: messageID) }
+        } catch {
+            // Rolled back: record ids written by this ingest will be handed out again.
+            featureCache.removeAll()
+            throw error
+        }
+    }
+
+    private func ingestInTransaction(_ submission: Submission, messageID: Int64?) throws -> IngestOutcome {
+        recentRecords.removeAll(keepingCapacity: true)
+        defer { recentRecords.removeAll(keepingCapacity: true) }
+        let now = IndexRows.timestamp()
+        var outcomes: [PatientOutcome] = []
+        var affected: [String] = []
+        func touch(_ id: String) { if !affected.contains(id) { affected.append(id) } }
+        for (subject, record) in submission.patients.enumerated() {
+            let outcome = try ingestRecord(record, subject: subject, messageID: messageID, now: now, touch: touch)
+            outcomes.append(outcome)
+            touch(outcome.enterpriseID)
+        }
+        var sourceMerges: [SourceMergeOutcome] = []
+        for merge in submission.merges {
+            guard let survivor = outcomes.first(where: { $0.subject == merge.survivor }) else {
+                throw PatientIndexError(.invalidArgument, "merge names survivor \(merge.survivor), which the submission does not have")
+            }
+            for folded in try applySourceMerge(merge, survivorRecordID: survivor.recordID, source: submission.source, now: now) {
+                sourceMerges.append(folded.outcome)
+                touch(folded.priorEnterpriseID)
+                touch(folded.outcome.enterpriseID)
+            }
+        }
+        // The survivor's enterprise id may have changed hands; report where each record is now.
+        for i in outcomes.indices {
+            if let current = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) { outcomes[i].enterpriseID = current }
+        }
+        for outcome in outcomes {
+            let facts = submission.facts(about: outcome.subject)
+            if !facts.isEmpty {
+                try ledger.record(facts, sourceRecordID: outcome.recordID, messageLogID: messageID, in: db)
+            }
+        }
+        let flags = try refresh(affected, now: now)
+        return IngestOutcome(messageID: messageID, patients: outcomes, sourceMerges: sourceMerges, flags: flags)
+    }
+
+    /// Recomputes the golden record and the fact ledger's view of each enterprise patient.
+    func refresh(_ enterpriseIDs: [String], now: String) throws -> [DuplicateTestFlag] {
+        var flags: [DuplicateTestFlag] = []
+        for id in enterpriseIDs {
+            try recomputeGolden(id, now: now)
+            let members = try IndexRows.memberIDs(of: id, in: db)
+            if members.isEmpty {
+                try ledger.forget(enterpriseID: id, in: db)
+            } else {
+                flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: db)
+            }
+        }
+        return flags
+    }
+
+    // MARK: One record
+
+    private func ingestRecord(
+        _ record: PatientRecord, subject: Int, messageID: Int64?, now: String, touch: (String) -> Void
+    ) throws -> PatientOutcome {
+        for identifier in record.recordKeys where !identifier.value.isEmpty {
+            if let existing = try db.row("SELECT record_id FROM identifiers WHERE authority_key = ? AND value = ? AND is_key = 1",
+                [IndexRows.authorityKey(identifier, source: record.source), identifier.value])?.int(0) {
+                return try updateRecord(existing, with: record, subject: subject, messageID: messageID, now: now, touch: touch)
+            }
+        }
+        let features = Self.features(of: record)
+        let blockingKeys = Array(Set(BlockingKeys.keys(for: features)))
+        let recordID = try insertRecord(record, features: features, keys: blockingKeys, messageID: messageID, now: now)
+        let candidates = try candidates(recordID: recordID, keys: blockingKeys, features: features, excluding: nil)
+        return try decide(recordID: recordID, subject: subject, candidates: candidates, now: now, ownEnterpriseID: nil)
+    }
+
+    /// A record the index already keys: replace its demographics (keeping identifiers it no longer sends),
+    /// keep its link. A record alone in its enterprise patient whose matching features changed is matched
+    /// again (its earlier steward "not a match" decisions still hold).
+    private func updateRecord(
+        _ recordID: Int64, with incoming: PatientRecord, subject: Int, messageID: Int64?, now: String, touch: (String) -> Void
+    ) throws -> PatientOutcome {
+        guard let row = try db.row("SELECT record_data, features_data FROM source_records WHERE id = ?", [recordID]) else {
+            throw PatientIndexError(.corruptRow, "identifier points at missing record \(recordID)")
+        }
+        let old = try IndexRows.decode(PatientRecord.self, row.blob(0), column: "record_data")
+        var updated = incoming
+        for identifier in old.identifiers where !updated.identifiers.contains(where: {
+            $0.value == identifier.value && IndexRows.authorityKey($0, source: updated.source) == IndexRows.authorityKey(identifier, source: old.source)
+        }) {
+            updated.identifiers.append(identifier)
+        }
+        let oldFeatures = try IndexRows.decode(MatchFeatures.self, row.blob(1), column: "features_data")
+        let features = Self.features(of: updated)
+        let keys = Array(Set(BlockingKeys.keys(for: features)))
+        recentRecords[recordID] = updated
+        try db.run("UPDATE source_records SET record_data = ?, features_data = ?, message_log_id = ?, updated_at = ? WHERE id = ?",
+            [try IndexRows.encode(updated), try IndexRows.encode(features), messageID, now, recordID])
+        try writeIdentifiers(of: updated, recordID: recordID, replacing: true)
+        if features != oldFeatures {
+            cacheFeatures(features, of: recordID)
+            try db.run("DELETE FROM blocking_keys WHERE record_id = ?", [recordID])
+            try writeBlockingKeys(keys, recordID: recordID)
+            try adjustNameFrequencies(of: oldFeatures, by: -1)
+            try adjustNameFrequencies(of: features, by: 1)
+        }
+        guard let enterpriseID = try IndexRows.enterpriseID(ofRecord: recordID, in: db) else {
+            throw PatientIndexError(.corruptRow, "record \(recordID) has no link")
+        }
+        let explanation = MatchExplanation(
+            method: "identifier", total: 0, upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,
+            modelVersion: model.version, grade: .certain, comparedWith: "record:\(recordID)")
+        try appendHistory(action: .update, actor: Self.matcherActor, recordID: recordID, from: enterpriseID, to: enterpriseID,
+            reason: nil, explanation: nil, detail: nil, now: now)
+        let memberCount = try IndexRows.memberIDs(of: enterpriseID, in: db).count
+        let hasOpenReview = try db.row("SELECT 1 FROM review_queue WHERE record_id = ? AND status = 'open' LIMIT 1", [recordID]) != nil
+        if features != oldFeatures && memberCount == 1 && !hasOpenReview {
+            let candidates = try candidates(recordID: recordID, keys: keys, features: features, excluding: enterpriseID)
+            var outcome = try decide(recordID: recordID, subject: subject, candidates: candidates, now: now, ownEnterpriseID: enterpriseID)
+            touch(enterpriseID)
+            if outcome.decision == .new { outcome.decision = .updated; outcome.explanation = explanation }
+            return outcome
+        }
+        return PatientOutcome(subject: subject, recordID: recordID, enterpriseID: enterpriseID, decision: .updated,
+            explanation: explanation, reviewIDs: [])
+    }
+
+    private func insertRecord(_ record: PatientRecord, features: MatchFeatures, keys: [String], messageID: Int64?, now: String) throws -> Int64 {
+        try db.run("""
+            INSERT INTO source_records (source_key, record_data, features_data, message_log_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, [record.source.key, try IndexRows.encode(record), try IndexRows.encode(features), messageID, now, now])
+        let recordID = db.lastInsertRowID
+        recentRecords[recordID] = record
+        cacheFeatures(features, of: recordID)
+        try writeIdentifiers(of: record, recordID: recordID, replacing: false)
+        try writeBlockingKeys(keys, recordID: recordID)
+        try adjustNameFrequencies(of: features, by: 1)
+        return recordID
+    }
+
+    /// Identifiers of a record: record keys (unique per authority key) and cross-organization evidence
+    /// (SSN, driver's licence …), all searchable by value. A key another record already holds stays with it.
+    func writeIdentifiers(of record: PatientRecord, recordID: Int64, replacing: Bool) throws {
+        // Record keys are never taken away from a record (a key folded in by a merge stays); evidence is rewritten.
+        if replacing { try db.run("DELETE FROM identifiers WHERE record_id = ? AND is_key = 0", [recordID]) }
+        for identifier in record.identifiers where !identifier.value.isEmpty {
+            try db.run("INSERT OR IGNORE INTO identifiers (record_id, authority_key, value, type, is_key) VALUES (?, ?, ?, ?, ?)",
+                [recordID, IndexRows.authorityKey(identifier, source: record.source), identifier.value, identifier.type,
+                 identifier.isCrossOrganization ? 0 : 1])
+        }
+        if let ssn = record.ssn {
+            try db.run("INSERT OR IGNORE INTO identifiers (record_id, authority_key, value, type, is_key) VALUES (?, ?, ?, 'SS', 0)",
+                [recordID, AssigningAuthority.ssa.key, ssn])
+        }
+    }
+
+    func writeBlockingKeys(_ keys: [String], recordID: Int64) throws {
+        for key in keys {
+            try db.run("INSERT OR IGNORE INTO blocking_keys (key, record_id) VALUES (?, ?)", [key, recordID])
+        }
+    }
+
+    // MARK: Candidates and decisions
+
+    /// The matching features of a record. Identifiers whose authority is only a local namespace (`MRN`)
+    /// are scoped to the sending facility first, as record keys are (see `IndexRows.authorityKey`), so two
+    /// clinics' "MRN"s are not taken for one authority with two different values.
+    static func features(of record: PatientRecord) -> MatchFeatures {
+        var scoped = record
+        scoped.identifiers = record.identifiers.map { identifier in
+            guard identifier.authority.universalID == nil, !identifier.isCrossOrganization else { return identifier }
+            var copy = identifier
+            copy.authority = AssigningAuthority(namespace: IndexRows.authorityKey(identifier, source: record.source),
+                universalIDType: identifier.authority.universalIDType)
+            return copy
+        }
+        return MatchNormalizer.features(of: scoped)
+    }
+
+    /// Every enterprise patient reachable through the record's blocking keys (keys shared by more than
+    /// `maxBlockSize` records are skipped), with the record compared against all its current members.
+    /// Patients holding a record a steward declared "not a match" with this one are left out.
+    func candidates(recordID: Int64, keys: [String], features: MatchFeatures, excluding: String?) throws -> CandidateSet {
+        var candidateRecords = Set<Int64>()
+        let limit = configuration.maxBlockSize
+        for key in keys {
+            let ids = try db.rows("SELECT record_id FROM blocking_keys WHERE key = ? LIMIT ?", [key, limit + 2])
+                .compactMap { $0.int(0) }.filter { $0 != recordID }
+            if ids.count > limit { continue }
+            candidateRecords.formUnion(ids)
+        }
+        candidateRecords.remove(recordID)
+        var enterpriseIDs = Set<String>()
+        for id in candidateRecords {
+            if let ep = try IndexRows.enterpriseID(ofRecord: id, in: db), ep != excluding { enterpriseIDs.insert(ep) }
+        }
+        let notAMatch = Set(try db.rows("SELECT record_b FROM not_a_match WHERE record_a = ? UNION SELECT record_a FROM not_a_match WHERE record_b = ?",
+            [recordID, recordID]).compactMap { $0.int(0) })
+        var gathered: [(enterpriseID: String, memberIDs: [Int64], features: [MatchFeatures])] = []
+        for enterpriseID in enterpriseIDs.sorted() {
+            let memberIDs = try db.rows("""
+                SELECT r.id FROM links l JOIN source_records r ON r.id = l.record_id
+                WHERE l.enterprise_id = ? AND r.merged_into IS NULL ORDER BY r.id
+                """, [enterpriseID]).compactMap { $0.int(0) }
+            if memberIDs.isEmpty || memberIDs.contains(where: notAMatch.contains) { continue }
+            var memberFeatures: [MatchFeatures] = []
+            for id in memberIDs {
+                if let cached = featureCache[id] {
+                    memberFeatures.append(cached)
+                } else {
+                    let features = try IndexRows.decode(MatchFeatures.self,
+                        try db.row("SELECT features_data FROM source_records WHERE id = ?", [id])?.blob(0), column: "features_data")
+                    cacheFeatures(features, of: id)
+                    memberFeatures.append(features)
+                }
+            }
+            gathered.append((enterpriseID, memberIDs, memberFeatures))
+        }
+        var set = CandidateSet()
+        guard !gathered.isEmpty else { return set }
+        let frequencies = try StoredNameFrequencies.lookup([features] + gathered.flatMap(\.features), in: db)
+        for candidate in gathered {
+            let comparisons = candidate.features.map { model.compare(features, $0, frequencies: frequencies) }
+            set.candidates.append(PatientCandidate(patientID: candidate.enterpriseID, comparisons: comparisons))
+            set.memberIDs[candidate.enterpriseID] = candidate.memberIDs
+        }
+        return set
+    }
+
+    /// Keeps decoded features of recently seen records (candidates recur: common names, families, clinics
+    /// sending the same people). Bounded; emptied when full and whenever an ingest rolls back.
+    private func cacheFeatures(_ features: MatchFeatures, of recordID: Int64) {
+        if featureCache.count >= Self.featureCacheLimit { featureCache.removeAll(keepingCapacity: true) }
+        featureCache[recordID] = features
+    }
+
+    func explanation(for enterpriseID: String, in set: CandidateSet, method: String, reasons: [String] = []) -> MatchExplanation {
+        let candidate = set.candidates.first { $0.patientID == enterpriseID }
+        let best = candidate?.best
+        var blockers = candidate?.blockers ?? []
+        for reason in reasons where !blockers.contains(reason) { blockers.append(reason) }
+        let total = best?.total ?? 0
+        return MatchExplanation(
+            method: method, comparisons: best?.comparisons ?? [], total: total,
+            upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold, modelVersion: model.version,
+            grade: model.grade(for: total), blockers: blockers, comparedWith: set.bestMember(of: enterpriseID).map { "record:\($0)" })
+    }
+
+    /// The decision per enterprise patient (``MatchModel/decide(_:)``): link only when the best clears the
+    /// upper threshold, beats the runner-up by the margin, no record of that patient contradicts the record
+    /// and no placeholder value decides it; otherwise review against the candidates above the lower threshold
+    /// (the record keeps its own enterprise patient meanwhile, so it never bridges two), or a new patient.
+    private func decide(recordID: Int64, subject: Int, candidates set: CandidateSet, now: String, ownEnterpriseID: String?) throws -> PatientOutcome {
+        let decision = model.decide(set.candidates)
+        if decision.outcome == .link, let target = decision.patientID {
+            let explanation = explanation(for: target, in: set, method: "probabilistic")
+            if let ownEnterpriseID {
+                try moveRecord(recordID, from: ownEnterpriseID, to: target, explanation: explanation, now: now)
+            } else {
+                try insertLink(recordID: recordID, enterpriseID: target, explanation: explanation, now: now)
+            }
+            try appendHistory(action: .link, actor: Self.matcherActor, recordID: recordID, from: ownEnterpriseID, to: target,
+                reason: nil, explanation: explanation, detail: nil, now: now)
+            return PatientOutcome(subject: subject, recordID: recordID, enterpriseID: target, decision: .linked,
+                explanation: explanation, reviewIDs: [])
+        }
+        // Why no candidate was taken: the model's reasons, and the definitive conflicts (twins, Jr/Sr, another
+        // valid SSN …) that ruled candidates out altogether.
+        var newReasons = decision.outcome == .newPatient ? decision.reasons : []
+        for candidate in set.candidates {
+            for blocker in candidate.best?.definitiveBlockers ?? [] { newReasons.append("\(blocker) with \(candidate.patientID)") }
+        }
+        let newExplanation = MatchExplanation(
+            method: "new", total: decision.best?.total ?? 0, upperThreshold: model.upperThreshold,
+            lowerThreshold: model.lowerThreshold, modelVersion: model.version, grade: .certain, blockers: newReasons)
+        var enterpriseID = ownEnterpriseID ?? ""
+        if ownEnterpriseID == nil {
+            enterpriseID = try createEnterprisePatient(now: now)
+            try insertLink(recordID: recordID, enterpriseID: enterpriseID, explanation: newExplanation, now: now)
+            // The link row holds the explanation of a new patient; the history only notes the creation.
+            try appendHistory(action: .new, actor: Self.matcherActor, recordID: recordID, from: nil, to: enterpriseID,
+                reason: nil, explanation: nil, detail: nil, now: now)
+        }
+        var reviewIDs: [Int64] = []
+        var firstReview: MatchExplanation?
+        if decision.outcome == .review {
+            for candidate in decision.reviewCandidates.prefix(configuration.maxReviewsPerRecord) {
+                let exists = try db.row("SELECT 1 FROM review_queue WHERE record_id = ? AND candidate_enterprise_id = ? AND status = 'open'",
+                    [recordID, candidate]) != nil
+                if exists { continue }
+                let reviewExplanation = explanation(for: candidate, in: set, method: "probabilistic",
+                    reasons: candidate == decision.patientID ? decision.reasons : ["runner-up within margin"])
+                try db.run("""
+                    INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
+                    VALUES (?, ?, ?, 'open', ?)
+                    """, [recordID, candidate, try IndexRows.encode(reviewExplanation), now])
+                reviewIDs.append(db.lastInsertRowID)
+                if firstReview == nil { firstReview = reviewExplanation }
+            }
+        }
+        if let firstReview {
+            return PatientOutcome(subject: subject, recordID: recordID, enterpriseID: enterpriseID, decision: .reviewed,
+                explanation: firstReview, reviewIDs: reviewIDs)
+        }
+        return PatientOutcome(subject: subject, recordID: recordID, enterpriseID: enterpriseID, decision: .new,
+            explanation: newExplanation, reviewIDs: [])
+    }
+
+    // MARK: Source merges (ADT^A40)
+
+    struct FoldedRecord {
+        var outcome: SourceMergeOutcome
+        var priorEnterpriseID: String
+    }
+
+    /// Folds the records known by a merge's prior identifiers into the survivor: their record keys move to
+    /// the survivor's record (later messages with the old MRN update the survivor), they leave matching and
+    /// survivorship, and they (with their facts) join the survivor's enterprise patient, as does every other
+    /// record of their former enterprise patient.
+    private func applySourceMerge(_ merge: PatientMerge, survivorRecordID: Int64, source: SourceSystem, now: String) throws -> [FoldedRecord] {
+        var folded: [FoldedRecord] = []
+        for identifier in merge.priorIdentifiers where !identifier.isCrossOrganization && !identifier.value.isEmpty {
+            let key = IndexRows.authorityKey(identifier, source: merge.provenance.source)
+            guard let prior = try db.row("SELECT record_id FROM identifiers WHERE authority_key = ? AND value = ? AND is_key = 1",
+                [key, identifier.value])?.int(0), prior != survivorRecordID else { continue }
+            guard let survivorEP = try IndexRows.enterpriseID(ofRecord: survivorRecordID, in: db),
+                let priorEP = try IndexRows.enterpriseID(ofRecord: prior, in: db)
+            else { throw PatientIndexError(.corruptRow, "merge records without links") }
+            try db.run("UPDATE identifiers SET record_id = ? WHERE record_id = ? AND is_key = 1", [survivorRecordID, prior])
+            try adoptRecordKeys(of: prior, into: survivorRecordID)
+            try db.run("DELETE FROM blocking_keys WHERE record_id = ?", [prior])
+            try db.run("UPDATE source_records SET merged_into = ?, updated_at = ? WHERE id = ?", [survivorRecordID, now, prior])
+            try db.run("UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?, reason = 'source merge' WHERE record_id = ? AND status = 'open'",
+                [Self.matcherActor, now, prior])
+            let explanation = MatchExplanation(method: "sourceMerge", upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,
+                modelVersion: model.version, grade: .certain, comparedWith: "record:\(survivorRecordID)",
+                reason: "merged by \(source.description) into record \(survivorRecordID)")
+            var moved: [Int64] = [prior]
+            if priorEP != survivorEP {
+                moved = try IndexRows.memberIDs(of: priorEP, in: db)
+                for id in moved where id != prior {
+                    try moveRecord(id, from: priorEP, to: survivorEP, explanation: nil, now: now)
+                }
+                try moveRecord(prior, from: priorEP, to: survivorEP, explanation: explanation, now: now)
+            } else {
+                try db.run("UPDATE links SET explanation_data = ?, grade = 'certain' WHERE record_id = ?", [try IndexRows.encode(explanation), prior])
+            }
+            try appendHistory(action: .sourceMerge, actor: Self.matcherActor, recordID: prior, from: priorEP, to: survivorEP,
+                reason: merge.provenance.messageID.map { "ADT merge in message \($0)" }, explanation: explanation,
+                detail: EventDetail(records: moved, survivorRecordID: survivorRecordID), now: now)
+            folded.append(FoldedRecord(outcome: SourceMergeOutcome(priorRecordID: prior, survivorRecordID: survivorRecordID, enterpriseID: survivorEP),
+                priorEnterpriseID: priorEP))
+        }
+        return folded
+    }
+
+    /// Copies a folded record's record keys into the survivor's stored record, so later updates of the
+    /// survivor (which rewrite its identifier rows from its record) keep answering to the old keys.
+    private func adoptRecordKeys(of prior: Int64, into survivor: Int64) throws {
+        guard let priorRow = try db.row("SELECT record_data FROM source_records WHERE id = ?", [prior]),
+            let survivorRow = try db.row("SELECT record_data FROM source_records WHERE id = ?", [survivor])
+        else { throw PatientIndexError(.corruptRow, "merge records missing") }
+        let priorRecord = try IndexRows.decode(PatientRecord.self, priorRow.blob(0), column: "record_data")
+        var survivorRecord = try IndexRows.decode(PatientRecord.self, survivorRow.blob(0), column: "record_data")
+        for key in priorRecord.recordKeys where !survivorRecord.identifiers.contains(where: {
+            $0.value == key.value && $0.authority.key == key.authority.key
+        }) {
+            survivorRecord.identifiers.append(key)
+        }
+        try db.run("UPDATE source_records SET record_data = ? WHERE id = ?", [try IndexRows.encode(survivorRecord), survivor])
+    }
+
+    // MARK: Rows of the index
+
+    func createEnterprisePatient(now: String) throws -> String {
+        let next: Int64 = if case .integer(let n) = try db.scalar("SELECT max(seq) FROM enterprise_patients") { n + 1 } else { 1 }
+        let id = IndexRows.enterpriseID(seq: next)
+        try db.run("INSERT INTO enterprise_patients (id, seq, golden_data, active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+            [id, next, Array("{}".utf8), now, now])
+        return id
+    }
+
+    func insertLink(recordID: Int64, enterpriseID: String, explanation: MatchExplanation, now: String) throws {
+        try db.run("INSERT INTO links (record_id, enterprise_id, explanation_data, grade, created_at) VALUES (?, ?, ?, ?, ?)",
+            [recordID, enterpriseID, try IndexRows.encode(explanation), explanation.grade.rawValue, now])
+    }
+
+    /// Moves a record's link; an enterprise patient left without records is deactivated and points at
+    /// where its last record went, so its id still resolves.
+    func moveRecord(_ recordID: Int64, from: String, to: String, explanation: MatchExplanation?, now: String) throws {
+        try db.run("UPDATE enterprise_patients SET active = 1, merged_into = NULL, updated_at = ? WHERE id = ?", [now, to])
+        if let explanation {
+            try db.run("UPDATE links SET enterprise_id = ?, explanation_data = ?, grade = ?, created_at = ? WHERE record_id = ?",
+                [to, try IndexRows.encode(explanation), explanation.grade.rawValue, now, recordID])
+        } else {
+            try db.run("UPDATE links SET enterprise_id = ? WHERE record_id = ?", [to, recordID])
+        }
+        guard db.changes == 1 else { throw PatientIndexError(.notFound, "record \(recordID) has no link") }
+        if try db.row("SELECT 1 FROM links WHERE enterprise_id = ? LIMIT 1", [from]) == nil {
+            try db.run("UPDATE enterprise_patients SET active = 0, merged_into = ?, updated_at = ? WHERE id = ?", [to, now, from])
+        }
+    }
+
+    @discardableResult
+    func appendHistory(
+        action: HistoryEvent.Action, actor: String, recordID: Int64?, from: String?, to: String?, reason: String?,
+        explanation: MatchExplanation?, detail: EventDetail?, reverses: Int64? = nil, now: String
+    ) throws -> Int64 {
+        try db.run("""
+            INSERT INTO link_history (time, actor, action, record_id, from_ep, to_ep, reason, explanation_data, detail_data, reverses)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [now, actor, action.rawValue, recordID, from, to, reason,
+                  try explanation.map(IndexRows.encode), try detail.map(IndexRows.encode), reverses])
+        let eventID = db.lastInsertRowID
+        if let reverses {
+            try db.run("UPDATE link_history SET reversed_by = ? WHERE event_id = ?", [eventID, reverses])
+        }
+        return eventID
+    }
+
+    /// Adds `delta` to the counts of the record's normalized family and given names (for term-frequency
+    /// adjustment), keeping a running total under the empty name.
+    func adjustNameFrequencies(of features: MatchFeatures, by delta: Int) throws {
+        for (kind, name) in StoredNameFrequencies.names(of: features) {
+            for key in [name, ""] {
+                try db.run("""
+                    INSERT INTO name_frequencies (kind, name, count) VALUES (?, ?, max(?, 0))
+                    ON CONFLICT (kind, name) DO UPDATE SET count = max(count + ?, 0)
+                    """, [kind, key, delta, delta])
+            }
+        }
+    }
+}
+
+/// What a history event needs to be undone (record ids only; no patient data).
+struct EventDetail: Codable, Hashable {
+    var records: [Int64]?
+    var reviewID: Int64?
+    var isMatch: Bool?
+    var withdrawnReviews: [Int64]?
+    var survivorRecordID: Int64?
+}
+
+/// Term frequencies of the names involved in one comparison, read from the `name_frequencies` table.
+/// Below `minimumPopulation` names the index is too small for frequencies to mean anything, and none are given.
+struct StoredNameFrequencies: NameFrequencies {
+    static let minimumPopulation = 1000
+    var family: [String: Double]
+    var given: [String: Double]
+
+    func familyFrequency(_ normalizedFamily: String) -> Double? { family[normalizedFamily] }
+    func givenFrequency(_ normalizedGiven: String) -> Double? { given[normalizedGiven] }
+
+    /// The (kind, normalized name) pairs a record's features count under.
+    static func names(of features: MatchFeatures) -> [(String, String)] {
+        var names: [(String, String)] = []
+        if let family = features.family, !family.isEmpty { names.append(("family", family)) }
+        if let given = features.given, !given.isEmpty { names.append(("given", given)) }
+        return names
+    }
+
+    static func lookup(_ features: [MatchFeatures], in db: Connection) throws -> StoredNameFrequencies? {
+        var totals: [String: Double] = [:]
+        for kind in ["family", "given"] {
+            let total = try db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ''", [kind])?.double(0) ?? 0
+            totals[kind] = total
+        }
+        guard (totals["family"] ?? 0) >= Double(minimumPopulation) else { return nil }
+        var result = StoredNameFrequencies(family: [:], given: [:])
+        for (kind, name) in features.flatMap(names(of:)) {
+            let total = totals[kind] ?? 0
+            guard total > 0, (kind == "family" ? result.family[name] : result.given[name]) == nil else { continue }
+            let count = try db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ?", [kind, name])?.double(0) ?? 0
+            if kind == "family" { result.family[name] = count / total } else { result.given[name] = count / total }
+        }
+        return result
+    }
+}

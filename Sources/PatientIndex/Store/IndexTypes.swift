@@ -1,0 +1,190 @@
+import Clinical
+import Foundation
+
+/// The channel a message arrived through.
+package enum MessageChannel: String, Sendable, Hashable, Codable, CaseIterable {
+    case mllp, inbox, http, cli
+}
+
+/// Where a logged message is in its life.
+package enum MessageStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case received, ingested, failed, duplicate
+}
+
+/// What ``PatientIndexStore/logMessage(raw:channel:format:senderApplication:senderFacility:controlID:)`` did.
+package enum MessageLogResult: Sendable, Hashable {
+    /// Stored as a new message with this id.
+    case stored(Int64)
+    /// The same sender application, facility and control id was logged before (a re-sent message): its
+    /// id, the ACK sent for it (to be sent again) and its status. Nothing new is stored.
+    case duplicate(Int64, ack: [UInt8]?, status: MessageStatus)
+}
+
+/// One message of the log.
+package struct LoggedMessage: Sendable, Hashable {
+    package var id: Int64
+    package var receivedAt: String
+    package var channel: MessageChannel
+    package var format: String?
+    package var senderApplication: String?
+    package var senderFacility: String?
+    package var controlID: String?
+    /// SHA-256 of the raw bytes, hex.
+    package var sha256: String
+    /// The raw bytes (only when asked for; listings leave them out).
+    package var raw: [UInt8]?
+    package var size: Int
+    package var status: MessageStatus
+    package var error: String?
+    package var errorPosition: String?
+    package var ack: [UInt8]?
+}
+
+/// What the index decided about one source record.
+package enum IngestDecision: String, Sendable, Hashable, Codable {
+    /// A known source record (same record key from the same authority): updated in place, link kept.
+    case updated
+    /// Linked automatically to an existing enterprise patient.
+    case linked
+    /// Given its own enterprise patient and queued for a steward against one or more candidates.
+    case reviewed
+    /// No candidate: a new enterprise patient.
+    case new
+}
+
+/// The outcome for one patient of a submission.
+package struct PatientOutcome: Sendable, Hashable {
+    /// Index into ``Submission/patients``.
+    package var subject: Int
+    package var recordID: Int64
+    package var enterpriseID: String
+    package var decision: IngestDecision
+    package var explanation: MatchExplanation
+    /// Review items opened for this record (when ``decision`` is `.reviewed`).
+    package var reviewIDs: [Int64]
+}
+
+/// The outcome of ingesting one submission.
+package struct IngestOutcome: Sendable, Hashable {
+    package var messageID: Int64?
+    package var patients: [PatientOutcome]
+    /// Source records folded into a survivor by ADT^A40 merges: (prior record id, survivor record id).
+    package var sourceMerges: [SourceMergeOutcome]
+    /// Duplicate-test flags raised by the facts of this submission.
+    package var flags: [DuplicateTestFlag]
+}
+
+/// One record folded into another by a source's merge (ADT^A40).
+package struct SourceMergeOutcome: Sendable, Hashable {
+    package var priorRecordID: Int64
+    package var survivorRecordID: Int64
+    package var enterpriseID: String
+}
+
+/// A pair a steward has to decide.
+package struct ReviewItem: Sendable, Hashable {
+    package enum Status: String, Sendable, Hashable, Codable, CaseIterable {
+        case open, matched, notAMatch = "not-a-match", withdrawn
+    }
+    package var id: Int64
+    package var recordID: Int64
+    package var record: PatientRecord
+    /// The enterprise patient the record is linked to meanwhile.
+    package var enterpriseID: String?
+    package var candidateEnterpriseID: String
+    package var explanation: MatchExplanation
+    package var status: Status
+    package var createdAt: String
+    package var decidedBy: String?
+    package var decidedAt: String?
+    package var reason: String?
+}
+
+/// One event of the append-only link history.
+package struct HistoryEvent: Sendable, Hashable {
+    package enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+        case link, unlink, merge, unmerge, reviewDecision = "review-decision", sourceMerge = "source-merge", update, new
+    }
+    package var eventID: Int64
+    package var time: String
+    package var actor: String
+    package var action: Action
+    package var recordID: Int64?
+    package var fromEnterpriseID: String?
+    package var toEnterpriseID: String?
+    package var reason: String?
+    package var explanation: MatchExplanation?
+    /// The event this one undid, when it is an undo.
+    package var reverses: Int64?
+    /// The event that undid this one, when undone.
+    package var reversedBy: Int64?
+}
+
+/// One line of the audit log (who did or read what; never patient data beyond enterprise ids).
+package struct AuditEntry: Sendable, Hashable {
+    package var id: Int64
+    package var time: String
+    package var actor: String
+    package var action: String
+    package var patientIDs: [String]
+    package var detail: String?
+}
+
+/// A line of a patient listing or search result.
+package struct PatientSummary: Sendable, Hashable {
+    package var id: String
+    package var golden: PatientRecord
+    package var memberCount: Int
+}
+
+/// Totals for metrics.
+package struct IndexCounts: Sendable, Hashable {
+    /// Messages by format (`unknown` when none was recognized), then by status.
+    package var messages: [String: [MessageStatus: Int]]
+    package var enterprisePatients: Int
+    package var sourceRecords: Int
+    package var openReviews: Int
+    package var flags: Int
+}
+
+/// Tunables of the index.
+package struct IndexConfiguration: Sendable, Hashable {
+    /// Blocking keys shared by more records than this are skipped (they would compare against half the index).
+    package var maxBlockSize: Int
+    /// At most this many review items are opened for one incoming record (the best candidates).
+    package var maxReviewsPerRecord: Int
+    /// Survivorship: facilities ranked by trust (higher wins before recency). Keys are `SourceSystem.key`.
+    package var sourceTrust: [String: Int]
+
+    package init(maxBlockSize: Int = 500, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:]) {
+        self.maxBlockSize = maxBlockSize
+        self.maxReviewsPerRecord = maxReviewsPerRecord
+        self.sourceTrust = sourceTrust
+    }
+}
+
+/// An error of the index's own (storage errors arrive as `SQLiteError`).
+package struct PatientIndexError: Error, Hashable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Value: String { case notFound, conflict, invalidArgument, notReversible, corruptRow }
+        fileprivate var value: Value
+        package static let notFound = Code(value: .notFound)
+        package static let conflict = Code(value: .conflict)
+        package static let invalidArgument = Code(value: .invalidArgument)
+        package static let notReversible = Code(value: .notReversible)
+        package static let corruptRow = Code(value: .corruptRow)
+        package var description: String { value.rawValue }
+    }
+    package var code: Code
+    /// A human reason (ids only, never patient data).
+    package var reason: String
+
+    package init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    package static func == (lhs: PatientIndexError, rhs: PatientIndexError) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    package var description: String { "\(code): \(reason)" }
+}

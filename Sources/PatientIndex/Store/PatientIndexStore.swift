@@ -1,0 +1,201 @@
+import Clinical
+import Foundation
+import SQLite
+
+/// The write side of the master patient index: one instance, used from one writer thread.
+///
+/// It owns the single write connection (WAL, `synchronous=FULL`), the message log, ingest (in
+/// `Index/Ingest.swift`), steward operations (`Index/Steward.swift`), model training and the audit log.
+/// Every write runs inside the caller's transaction when there is one (as a savepoint, so one failing
+/// message in a group commit undoes only itself), or in its own `BEGIN IMMEDIATE` transaction.
+package final class PatientIndexStore {
+    /// The write connection (exposed so the gateway can run its own statements in the same transaction).
+    package let db: Connection
+    /// The match model in force: the one given at init, else the newest trained one, else `MatchModel.standard`.
+    package private(set) var model: MatchModel
+    package var configuration: IndexConfiguration
+    /// The fact ledger facts are recorded and refreshed through.
+    package let ledger: FactLedger
+    /// Source records written by the ingest in progress (saves reading them back for the golden record).
+    var recentRecords: [Int64: PatientRecord] = [:]
+    /// Decoded matching features by record id (see `cacheFeatures`).
+    var featureCache: [Int64: MatchFeatures] = [:]
+    static let featureCacheLimit = 200_000
+    /// The actor recorded for automatic decisions.
+    package static let matcherActor = "concord:matcher"
+
+    /// Opens (creating and migrating) the index at `path`. Pass `model` to force a model; otherwise the
+    /// newest model in the `models` table is used, or the standard one.
+    package init(
+        path: String, model: MatchModel? = nil, configuration: IndexConfiguration = IndexConfiguration(), ledger: FactLedger = FactLedger()
+    ) throws {
+        db = try Connection(path: path)
+        // A larger page cache keeps a group commit's pages in memory instead of spilling them to the WAL early.
+        try db.execute("PRAGMA cache_size = -65536")
+        // Checkpoint less often: a page rewritten by several group commits is copied back to the database once.
+        try db.execute("PRAGMA wal_autocheckpoint = 8192")
+        self.ledger = ledger
+        try db.migrate(IndexSchema.migrations + FactLedger.migrations)
+        self.configuration = configuration
+        if let model {
+            self.model = model
+        } else if let stored = try Self.newestModel(in: db) {
+            self.model = stored
+        } else {
+            self.model = .standard
+        }
+    }
+
+    static func newestModel(in db: Connection) throws -> MatchModel? {
+        guard let row = try db.row("SELECT model_json FROM models ORDER BY id DESC LIMIT 1") else { return nil }
+        return try IndexRows.decodeJSON(MatchModel.self, row.blob(0), column: "model_json")
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one durable transaction (`BEGIN IMMEDIATE` … `COMMIT`): the gateway's group commit.
+    /// Ingests inside it are savepoints, so a failing one can be caught and the others still commit.
+    @discardableResult
+    /// Use this (not `db.transaction`) for group commits: when the transaction rolls back, the store's caches
+    /// of what it wrote are dropped with it.
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try db.transaction(body)
+        } catch {
+            featureCache.removeAll()
+            throw error
+        }
+    }
+
+    /// Runs `body` in the current transaction when there is one (as a savepoint), else in a new one.
+    @discardableResult
+    package func withTransaction<T>(_ body: () throws -> T) throws -> T {
+        guard db.isInTransaction else { return try transaction(body) }
+        do {
+            return try db.savepoint("index_op", body)
+        } catch {
+            featureCache.removeAll()
+            throw error
+        }
+    }
+
+    // MARK: Message log
+
+    /// Stores a received message before it is parsed. A message whose sender application, facility and
+    /// control id (MSH-3, MSH-4, MSH-10) were seen before is a re-send: nothing is stored and the earlier
+    /// message's id, ACK and status come back, so the same ACK can be sent again and the message is not
+    /// ingested twice. Without a control id, identical bytes (same SHA-256) count as the re-send.
+    package func logMessage(
+        raw: [UInt8], channel: MessageChannel, format: String?, senderApplication: String?, senderFacility: String?,
+        controlID: String?
+    ) throws -> MessageLogResult {
+        let application = senderApplication?.nilIfBlank ?? ""
+        let facility = senderFacility?.nilIfBlank ?? ""
+        let control = controlID?.nilIfBlank
+        let hash = SHA256.hex(raw)
+        return try withTransaction {
+            let earlier: Row?
+            if let control {
+                earlier = try db.row(
+                    "SELECT id, ack, status FROM message_log WHERE sender_application = ? AND sender_facility = ? AND control_id = ?",
+                    [application, facility, control])
+            } else {
+                earlier = try db.row(
+                    "SELECT id, ack, status FROM message_log WHERE sha256 = ? AND control_id IS NULL AND status != 'failed' ORDER BY id LIMIT 1",
+                    [hash])
+            }
+            if let earlier, let id = earlier.int(0) {
+                let status = earlier.string(2).flatMap(MessageStatus.init(rawValue:)) ?? .received
+                let ack: [UInt8]? = if case .blob(let bytes) = earlier[1] { bytes } else { nil }
+                return .duplicate(id, ack: ack, status: status)
+            }
+            try db.run("""
+                INSERT INTO message_log (received_at, channel, format, sender_application, sender_facility, control_id, sha256, raw, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received')
+                """, [IndexRows.timestamp(), channel.rawValue, format?.nilIfBlank, application, facility, control, hash, raw])
+            return .stored(db.lastInsertRowID)
+        }
+    }
+
+    /// Marks a message ingested, with the ACK sent for it (kept to answer re-sends).
+    package func markIngested(_ id: Int64, ack: [UInt8]?) throws {
+        try withTransaction {
+            try db.run("UPDATE message_log SET status = 'ingested', error = NULL, error_position = NULL, ack = ? WHERE id = ?", [ack, id])
+            guard db.changes == 1 else { throw PatientIndexError(.notFound, "message \(id)") }
+        }
+    }
+
+    /// Marks a message failed with its error and where in the message it happened (kept for re-processing).
+    package func markFailed(_ id: Int64, error: String, position: String?, ack: [UInt8]?) throws {
+        try withTransaction {
+            try db.run("UPDATE message_log SET status = 'failed', error = ?, error_position = ?, ack = ? WHERE id = ?", [error, position, ack, id])
+            guard db.changes == 1 else { throw PatientIndexError(.notFound, "message \(id)") }
+        }
+    }
+
+    // MARK: Audit
+
+    /// Appends to the audit log. `detail` must carry no patient data (ids and counts only).
+    package func audit(actor: String, action: String, patientIDs: [String], detail: String?) throws {
+        try withTransaction {
+            try db.run("INSERT INTO audit (time, actor, action, patient_ids, detail) VALUES (?, ?, ?, ?, ?)",
+                [IndexRows.timestamp(), actor, action, patientIDs.joined(separator: ","), detail])
+        }
+    }
+
+    // MARK: Training
+
+    /// Re-estimates the match model from the index: u probabilities from random record pairs, m by EM over
+    /// candidate pairs (records sharing a blocking key). The new model is stored with a new version and used
+    /// from now on. `samplePairs` bounds each pair set.
+    @discardableResult
+    package func train(actor: String, samplePairs: Int = 5000, iterations: Int = 25) throws -> MatchModel {
+        let candidateRows = try db.rows("""
+            SELECT a.record_id, b.record_id FROM blocking_keys a
+            JOIN blocking_keys b ON b.key = a.key AND b.record_id > a.record_id
+            LIMIT ?
+            """, [samplePairs])
+        var featureCache: [Int64: MatchFeatures] = [:]
+        func features(_ id: Int64) throws -> MatchFeatures? {
+            if let cached = featureCache[id] { return cached }
+            guard let row = try db.row("SELECT features_data FROM source_records WHERE id = ? AND merged_into IS NULL", [id]) else { return nil }
+            let value = try IndexRows.decode(MatchFeatures.self, row.blob(0), column: "features_data")
+            featureCache[id] = value
+            return value
+        }
+        var candidatePairs: [(MatchFeatures, MatchFeatures)] = []
+        var seenPairs = Set<[Int64]>()
+        for row in candidateRows {
+            guard let a = row.int(0), let b = row.int(1), seenPairs.insert([a, b]).inserted,
+                let fa = try features(a), let fb = try features(b) else { continue }
+            candidatePairs.append((fa, fb))
+        }
+        var randomPairs: [(MatchFeatures, MatchFeatures)] = []
+        let maxID = try db.scalar("SELECT max(id) FROM source_records")
+        if case .integer(let top) = maxID, top > 1 {
+            var generator = SystemRandomNumberGenerator()
+            var attempts = 0
+            while randomPairs.count < samplePairs && attempts < samplePairs * 4 {
+                attempts += 1
+                let a = Int64.random(in: 1...top, using: &generator), b = Int64.random(in: 1...top, using: &generator)
+                guard a != b, let fa = try features(a), let fb = try features(b) else { continue }
+                randomPairs.append((fa, fb))
+            }
+        }
+        guard !candidatePairs.isEmpty, !randomPairs.isEmpty else {
+            throw PatientIndexError(.invalidArgument, "the index has too few records to train on")
+        }
+        var trained = MatchTrainer.train(candidatePairs: candidatePairs, randomPairs: randomPairs, startingFrom: model, iterations: iterations)
+        let next = (try db.scalar("SELECT count(*) FROM models").integerValue ?? 0) + 1
+        trained.version = "\(MatchModel.standard.version)+trained.\(next)"
+        let stored = trained
+        try withTransaction {
+            try db.run("INSERT INTO models (version, created_at, actor, model_json) VALUES (?, ?, ?, ?)",
+                [stored.version, IndexRows.timestamp(), actor, try IndexRows.encodeJSON(stored)])
+            try db.run("INSERT INTO audit (time, actor, action, patient_ids, detail) VALUES (?, ?, 'train', '', ?)",
+                [IndexRows.timestamp(), actor, "model \(stored.version) from \(candidatePairs.count) candidate and \(randomPairs.count) random pairs"])
+        }
+        model = stored
+        return stored
+    }
+}

@@ -1,0 +1,163 @@
+import SQLite
+
+/// The index store's schema, versions 1–99 (the fact ledger owns 100–199).
+///
+/// Rows hold Swift values as JSON (`record_data`, `golden_data`, `explanation_data`) so the schema does
+/// not have to follow every field of the clinical model; the columns beside them are what queries and
+/// constraints need. `link_history` is append-only: an undo is a new event that points back with
+/// `reverses` and marks the original's `reversed_by`.
+enum IndexSchema {
+    static let migrations: [Migration] = [
+        Migration(version: 1, sql: """
+            CREATE TABLE message_log (
+                id INTEGER PRIMARY KEY,
+                received_at TEXT NOT NULL,
+                channel TEXT NOT NULL CHECK (channel IN ('mllp', 'inbox', 'http', 'cli')),
+                format TEXT,
+                sender_application TEXT NOT NULL DEFAULT '',
+                sender_facility TEXT NOT NULL DEFAULT '',
+                control_id TEXT,
+                sha256 TEXT NOT NULL,
+                raw BLOB NOT NULL,
+                status TEXT NOT NULL DEFAULT 'received'
+                    CHECK (status IN ('received', 'ingested', 'failed', 'duplicate')),
+                error TEXT,
+                error_position TEXT,
+                ack BLOB
+            );
+            CREATE UNIQUE INDEX message_log_control
+                ON message_log (sender_application, sender_facility, control_id) WHERE control_id IS NOT NULL;
+            CREATE INDEX message_log_status ON message_log (status, id);
+
+            CREATE TABLE source_records (
+                id INTEGER PRIMARY KEY,
+                source_key TEXT NOT NULL,
+                record_data BLOB NOT NULL,
+                features_data BLOB NOT NULL,
+                message_log_id INTEGER,
+                merged_into INTEGER REFERENCES source_records (id),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+
+            CREATE TABLE identifiers (
+                record_id INTEGER NOT NULL REFERENCES source_records (id),
+                authority_key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                type TEXT,
+                is_key INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX identifiers_record_key ON identifiers (authority_key, value) WHERE is_key = 1;
+            CREATE INDEX identifiers_value ON identifiers (value);
+            CREATE INDEX identifiers_record ON identifiers (record_id);
+
+            CREATE TABLE blocking_keys (
+                key TEXT NOT NULL,
+                record_id INTEGER NOT NULL,
+                PRIMARY KEY (key, record_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX blocking_keys_record ON blocking_keys (record_id);
+
+            CREATE TABLE enterprise_patients (
+                id TEXT PRIMARY KEY,
+                seq INTEGER NOT NULL UNIQUE,
+                golden_data BLOB NOT NULL,
+                birth_date TEXT,
+                active INTEGER NOT NULL DEFAULT 1,
+                merged_into TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE INDEX enterprise_patients_birth ON enterprise_patients (birth_date);
+
+            CREATE TABLE search_terms (
+                term TEXT NOT NULL,
+                enterprise_id TEXT NOT NULL,
+                PRIMARY KEY (term, enterprise_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX search_terms_patient ON search_terms (enterprise_id);
+
+            CREATE TABLE links (
+                record_id INTEGER PRIMARY KEY REFERENCES source_records (id),
+                enterprise_id TEXT NOT NULL REFERENCES enterprise_patients (id),
+                explanation_data BLOB NOT NULL,
+                grade TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX links_enterprise ON links (enterprise_id);
+
+            CREATE TABLE review_queue (
+                id INTEGER PRIMARY KEY,
+                record_id INTEGER NOT NULL REFERENCES source_records (id),
+                candidate_enterprise_id TEXT NOT NULL REFERENCES enterprise_patients (id),
+                explanation_data BLOB NOT NULL,
+                status TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'matched', 'not-a-match', 'withdrawn')),
+                created_at TEXT NOT NULL,
+                decided_by TEXT,
+                decided_at TEXT,
+                reason TEXT
+            );
+            CREATE INDEX review_queue_status ON review_queue (status, id);
+            CREATE INDEX review_queue_record ON review_queue (record_id);
+
+            CREATE TABLE not_a_match (
+                record_a INTEGER NOT NULL,
+                record_b INTEGER NOT NULL,
+                review_id INTEGER,
+                decided_by TEXT NOT NULL,
+                decided_at TEXT NOT NULL,
+                reason TEXT,
+                PRIMARY KEY (record_a, record_b)
+            ) WITHOUT ROWID;
+            CREATE INDEX not_a_match_b ON not_a_match (record_b);
+
+            CREATE TABLE link_history (
+                event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN
+                    ('link', 'unlink', 'merge', 'unmerge', 'review-decision', 'source-merge', 'update', 'new')),
+                record_id INTEGER,
+                from_ep TEXT,
+                to_ep TEXT,
+                reason TEXT,
+                explanation_data BLOB,
+                detail_data BLOB,
+                reverses INTEGER REFERENCES link_history (event_id),
+                reversed_by INTEGER REFERENCES link_history (event_id)
+            );
+            CREATE INDEX link_history_from ON link_history (from_ep) WHERE from_ep IS NOT NULL;
+            CREATE INDEX link_history_to ON link_history (to_ep) WHERE to_ep IS NOT NULL;
+            CREATE TRIGGER link_history_append_only BEFORE DELETE ON link_history
+                BEGIN SELECT RAISE(ABORT, 'link_history is append-only'); END;
+            CREATE TRIGGER link_history_immutable BEFORE UPDATE OF event_id, time, actor, action, record_id,
+                from_ep, to_ep, reason, explanation_data, detail_data, reverses ON link_history
+                BEGIN SELECT RAISE(ABORT, 'link_history is append-only'); END;
+
+            CREATE TABLE audit (
+                id INTEGER PRIMARY KEY,
+                time TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                patient_ids TEXT NOT NULL DEFAULT '',
+                detail TEXT
+            );
+
+            CREATE TABLE name_frequencies (
+                kind TEXT NOT NULL CHECK (kind IN ('family', 'given')),
+                name TEXT NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (kind, name)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE models (
+                id INTEGER PRIMARY KEY,
+                version TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                model_json BLOB NOT NULL
+            );
+            """),
+    ]
+}

@@ -1,0 +1,101 @@
+import Foundation
+import SQLite
+import Testing
+
+@Suite struct ConnectionTests {
+    static func temporaryPath() throws -> (URL, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return (directory, directory.appendingPathComponent("test.sqlite").path)
+    }
+
+    @Test func valuesRoundTripThroughBoundParameters() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")
+        let blob: [UInt8] = [0x0b, 0x00, 0x1c, 0x0d, 0xff]
+        try db.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [Int64.max, 4.25, "Zoë O'Brien; DROP TABLE t", blob, String?.none])
+        let row = try #require(try db.row("SELECT i, r, s, b, n FROM t"))
+        #expect(row.int(0) == Int64.max)
+        #expect(row.double("r") == 4.25)
+        #expect(row.string("s") == "Zoë O'Brien; DROP TABLE t")
+        #expect(row.blob(3) == blob)
+        #expect(row["n"] == .null)
+        #expect(row[9] == .null)
+        try db.run("INSERT INTO t (b) VALUES (?)", [[UInt8]()])
+        #expect(try db.scalar("SELECT b FROM t WHERE i IS NULL") == .blob([]))
+    }
+
+    @Test func aFailingSavepointLeavesTheEnclosingTransactionIntact() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (v TEXT UNIQUE)")
+        try db.transaction {
+            try db.run("INSERT INTO t VALUES ('first')")
+            #expect(throws: SQLiteError.self) {
+                try db.savepoint {
+                    try db.run("INSERT INTO t VALUES ('second')")
+                    try db.run("INSERT INTO t VALUES ('first')")
+                }
+            }
+            _ = try db.savepoint { try db.run("INSERT INTO t VALUES ('third')") }
+        }
+        #expect(try db.rows("SELECT v FROM t ORDER BY v").compactMap { $0.string(0) } == ["first", "third"])
+        #expect(!db.isInTransaction)
+    }
+
+    @Test func constraintErrorsAreRecognizedAndCarryNoValues() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (v TEXT UNIQUE)")
+        try db.run("INSERT INTO t VALUES (?)", ["123-45-6789"])
+        do {
+            try db.run("INSERT INTO t VALUES (?)", ["123-45-6789"])
+            Issue.record("expected a constraint error")
+        } catch let error as SQLiteError {
+            #expect(error.isConstraint)
+            #expect(!error.description.contains("123-45-6789"))
+        }
+    }
+
+    @Test func migrationsApplyOnceInVersionOrder() throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let migrations = [
+            Migration(version: 2, sql: "ALTER TABLE a ADD COLUMN y TEXT"),
+            Migration(version: 1, sql: "CREATE TABLE a (x INTEGER)"),
+        ]
+        do {
+            let db = try Connection(path: path)
+            try db.migrate(migrations)
+            try db.migrate(migrations)
+        }
+        let db = try Connection(path: path)
+        try db.migrate(migrations + [Migration(version: 3, sql: "CREATE TABLE b (z INTEGER)")])
+        #expect(try db.rows("SELECT version FROM schema_migrations ORDER BY version").compactMap { $0.int(0) } == [1, 2, 3])
+        #expect(try db.integrityCheck() == ["ok"])
+    }
+
+    @Test func aReadOnlyConnectionCannotWrite() throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let writer = try Connection(path: path)
+        try writer.execute("CREATE TABLE t (v INTEGER)")
+        try writer.run("INSERT INTO t VALUES (1)")
+        let reader = try Connection(path: path, readOnly: true)
+        #expect(try reader.scalar("SELECT count(*) FROM t") == .integer(1))
+        #expect(throws: SQLiteError.self) { try reader.run("INSERT INTO t VALUES (2)") }
+        #expect(throws: SQLiteError.self) { try Connection(path: directory.appendingPathComponent("missing.sqlite").path, readOnly: true) }
+    }
+
+    @Test func aFailedTransactionRollsBack() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (v INTEGER)")
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.transaction {
+                try db.run("INSERT INTO t VALUES (1)")
+                throw Boom()
+            }
+        }
+        #expect(try db.scalar("SELECT count(*) FROM t") == .integer(0))
+        #expect(!db.isInTransaction)
+    }
+}
