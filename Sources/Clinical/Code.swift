@@ -92,6 +92,8 @@ package enum CodeSystem {
         "HTTP://LOINC.ORG/": loinc, "HTTP://SNOMED.INFO/SCT/": snomed, "HTTP://WWW.NLM.NIH.GOV/RESEARCH/UMLS/RXNORM/": rxnorm,
     ]
 
+    private static let canonicalSet: Set<String> = Set(canonicalUpper.values)
+
     private static let canonicalUpper: [String: String] = {
         var table: [String: String] = [:]
         for system in [loinc, snomed, rxnorm, icd10cm, icd9cm, cvx, ndc, cpt, ucum, unii, ndfrt, medrt, raceEthnicity, actCode, observationInterpretation, administrativeGender] {
@@ -103,6 +105,10 @@ package enum CodeSystem {
     /// The canonical name of a code system given as a URI, an OID (bare or `urn:oid:`), or an HL7 v2 name.
     /// Unknown systems are returned trimmed, with a bare OID written as `urn:oid:…`.
     package static func canonical(_ system: String) -> String {
+        // Fast paths: most systems arrive already canonical (decoded from storage, FHIR URIs) or as an
+        // exact HL7 v2 name or OID; only the rest need Foundation's slower case folding and trimming.
+        if canonicalSet.contains(system) { return system }
+        if let known = byAlias[system] { return known }
         let trimmed = system.trimmingCharacters(in: .whitespaces)
         var bare = trimmed
         if bare.lowercased().hasPrefix("urn:oid:") { bare = String(bare.dropFirst(8)) }

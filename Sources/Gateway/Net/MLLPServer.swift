@@ -30,6 +30,9 @@ package enum MLLPCloseReason: Sendable, Equatable {
     case peerClosed
     /// Nothing arrived for the idle timeout while no reply was pending.
     case idleTimeout
+    /// A frame was still incomplete an idle timeout after its first byte (a sender trickling bytes to
+    /// hold the connection open).
+    case frameTimeout
     /// A frame exceeded the limit; the connection was closed after its reply.
     case oversizedFrame
     /// The application called `MLLPReply.close()` (or dropped a reply unanswered).
@@ -319,6 +322,22 @@ package final class MLLPServer: @unchecked Sendable {
             if !connection.stopReading { connection.deframer.append(bytes) }
         }
         deliver(connection)
+        // The idle timer restarts on every byte, so a sender trickling one byte at a time would never
+        // trip it: a frame must also be complete within one idle timeout of its first byte.
+        if connection.closed { return }
+        if connection.deframer.isBetweenFrames {
+            connection.frameStartedAt = nil
+        } else {
+            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            if let started = connection.frameStartedAt {
+                if now - started > idleTimeout {
+                    stats.withLock { $0.idleTimeouts += 1 }
+                    close(connection, .frameTimeout)
+                }
+            } else {
+                connection.frameStartedAt = now
+            }
+        }
     }
 
     /// Hands buffered frames to the handler while the connection may take more, then pauses or resumes
@@ -493,6 +512,8 @@ private final class MLLPConnection {
     var closeAfterSequence: UInt64?
     var closeWhenFlushed = false
     var closeReason: MLLPCloseReason?
+    /// When the frame now being received began (nil between frames).
+    var frameStartedAt: Double?
 
     init(id: UInt64, peer: String, bev: OpaquePointer, isTLS: Bool, maxFrameBytes: Int) {
         self.id = id

@@ -26,7 +26,8 @@ import HL7v2
 
     @Test func tricklingSenderDoesNotDelayOthersAndIsStillAcknowledged() throws {
         var limits = HostileGateway.Limits()
-        limits.idleTimeoutSeconds = 2
+        // A frame must be complete within one idle timeout of its first byte: leave room for ~2 s of trickle.
+        limits.idleTimeoutSeconds = 8
         let gateway = try HostileGateway(limits)
         defer { gateway.stop() }
         let slow = try MLLPClient(port: gateway.mllpPort)

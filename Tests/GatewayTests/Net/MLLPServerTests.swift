@@ -135,6 +135,27 @@ import Testing
         #expect(server.statistics.idleTimeouts == 1)
     }
 
+    @Test func senderTricklingAFrameIsClosedAfterOneIdleTimeout() throws {
+        let loop = try EventLoop()
+        defer { loop.stop() }
+        let reasons = NetRecorder([MLLPCloseReason]())
+        let server = try echoServer(loop: loop, idleTimeout: 0.5) { event in
+            if case .closed(_, let reason) = event { reasons.update { $0.append(reason) } }
+        }
+        defer { server.stop() }
+        let client = try MLLPClient(port: server.boundPort)
+        // One byte every 0.1 s: the idle timer never fires, but the frame takes too long.
+        let bytes = [MLLP.startBlock] + Array("MSH|^~\\&|SLOW|LORIS|||20260101||ADT^A01|1|P|2.5.1".utf8)
+        var closedEarly = false
+        for byte in bytes {
+            do { try client.sendRaw([byte]) } catch { closedEarly = true; break }
+            usleep(100_000)
+            if !reasons.value.isEmpty { closedEarly = true; break }
+        }
+        #expect(closedEarly)
+        #expect(netEventually { reasons.value == [.frameTimeout] })
+    }
+
     @Test func connectionWaitingForAReplyIsNotIdle() throws {
         let loop = try EventLoop()
         defer { loop.stop() }
