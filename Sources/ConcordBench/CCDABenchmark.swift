@@ -80,10 +80,10 @@ enum CCDABenchmark {
             for rep in 0..<max(1, repeats) {
                 var check = 0
                 let t0 = Bench.now()
-                let c0 = processCPUSeconds()
+                let c0 = Bench.processCPUSeconds()
                 for _ in 0..<passes { check &+= body() }
                 let dt = Bench.now() - t0
-                cpuRates.append((processCPUSeconds() - c0) / Double(passes))
+                cpuRates.append((Bench.processCPUSeconds() - c0) / Double(passes))
                 rates.append(dt / Double(passes))
                 print(String(format: "  %-16@ run %d: %d passes %.2f s  %.1f docs/s  %.2f MB/s  checksum=%d", label as NSString, rep + 1, passes, dt,
                     Double(docs.count * passes) / dt, Double(totalBytes * passes) / dt / 1e6, check))
@@ -98,18 +98,6 @@ enum CCDABenchmark {
         }
     }
 
-    /// CPU seconds used by the process so far (user + system, all threads): on a shared machine a
-    /// fairer yardstick than wall time for single-threaded cases.
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
 
     /// Full extraction of every document; returns a checksum of what was read (facts, identifier and
     /// name lengths) so the work cannot be skipped.

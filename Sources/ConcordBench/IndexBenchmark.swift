@@ -50,7 +50,7 @@ enum IndexBenchmark {
         var recordPerson: [Int64: Int] = [:]
         var decisions: [String: Int] = [:]
         let start = Bench.now()
-        let cpuStart = processCPUSeconds()
+        let cpuStart = Bench.processCPUSeconds()
         var next = 0
         while next < records.count {
             let end = min(next + batch, records.count)
@@ -66,7 +66,7 @@ enum IndexBenchmark {
             next = end
         }
         let loadSeconds = Bench.now() - start
-        let loadCPU = processCPUSeconds() - cpuStart
+        let loadCPU = Bench.processCPUSeconds() - cpuStart
         // Wall time on a shared machine includes waiting for the CPU; the CPU time says what the load costs.
         Bench.report("index", "bulk_load_records_per_s", Double(records.count) / loadSeconds, unit: "records/s",
             extra: ["records": "\(records.count)", "persons": scale, "batch": "\(batch)", "seconds": String(format: "%.1f", loadSeconds),
@@ -150,29 +150,7 @@ enum IndexBenchmark {
 
 // Helpers nested in the benchmark so they cannot collide with other benchmarks of the executable.
 extension IndexBenchmark {
-    /// User plus system CPU time of this process, in seconds.
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
 
-    /// A small, fast deterministic generator (SplitMix64), so every run builds the same population.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// People and their registrations at six clinics.
     struct SyntheticPopulation {
