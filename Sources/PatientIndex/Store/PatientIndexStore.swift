@@ -150,9 +150,13 @@ package final class PatientIndexStore {
     /// from now on. `samplePairs` bounds each pair set.
     @discardableResult
     package func train(actor: String, samplePairs: Int = 5000, iterations: Int = 25) throws -> MatchModel {
+        // Only person-level keys (identifiers, SSN, birth date with name): pairs that share just a phone,
+        // e-mail or address are households, and EM would learn to find households instead of people.
         let candidateRows = try db.rows("""
             SELECT a.record_id, b.record_id FROM blocking_keys a
             JOIN blocking_keys b ON b.key = a.key AND b.record_id > a.record_id
+            WHERE a.key LIKE 'id:%' OR a.key LIKE 'ssn:%' OR a.key LIKE 'nid:%' OR a.key LIKE 'df:%'
+               OR a.key LIKE 'dg:%' OR a.key LIKE 'gfy:%'
             LIMIT ?
             """, [samplePairs])
         var featureCache: [Int64: MatchFeatures] = [:]
