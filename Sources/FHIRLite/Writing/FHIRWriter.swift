@@ -349,6 +349,14 @@ package enum FHIRWriter {
         ]
     }
 
+    /// A choice element `<name>DateTime` when only a start is known, `<name>Period` when an end is.
+    static func dateTimeOrPeriod(_ name: String, start: ClinicalTime?, end: ClinicalTime?) -> (String, JSONValue?) {
+        if end != nil {
+            return (name + "Period", .obj(("start", start.map { .string(dateTime($0)) }), ("end", end.map { .string(dateTime($0)) })))
+        }
+        return (name + "DateTime", start.map { .string(dateTime($0)) })
+    }
+
     static func medicationStatement(_ m: Medication, subject: (String, JSONValue?)) -> [(String, JSONValue?)] {
         let status: String
         switch m.status {
@@ -361,12 +369,7 @@ package enum FHIRWriter {
         case .enteredInError: status = "entered-in-error"
         case .unknown: status = "unknown"
         }
-        var effective: (String, JSONValue?) = ("effectiveDateTime", nil)
-        if m.end != nil {
-            effective = ("effectivePeriod", .obj(("start", m.start.map { .string(dateTime($0)) }), ("end", m.end.map { .string(dateTime($0)) })))
-        } else if let start = m.start {
-            effective = ("effectiveDateTime", .string(dateTime(start)))
-        }
+        let effective = dateTimeOrPeriod("effective", start: m.start, end: m.end)
         let dosageText = m.dosage ?? m.frequency
         let dosage: JSONValue = .obj(
             ("text", .text(dosageText)), ("route", m.route.map(concept)),
@@ -467,12 +470,7 @@ package enum FHIRWriter {
         case .enteredInError: status = "entered-in-error"
         case .unknown: status = "unknown"
         }
-        var performed: (String, JSONValue?) = ("performedDateTime", nil)
-        if p.performedEnd != nil {
-            performed = ("performedPeriod", .obj(("start", p.performedAt.map { .string(dateTime($0)) }), ("end", p.performedEnd.map { .string(dateTime($0)) })))
-        } else if let at = p.performedAt {
-            performed = ("performedDateTime", .string(dateTime(at)))
-        }
+        let performed = dateTimeOrPeriod("performed", start: p.performedAt, end: p.performedEnd)
         return [
             ("status", .string(status)), ("code", concept(p.code)), subject, performed,
             ("performer", p.performer.map { .array([.obj(("actor", reference(display: $0.label)))]) }),
