@@ -19,6 +19,7 @@ enum IndexBenchmark {
         var duplicateRate = 0.10
         var dbPath: String?
         var exportPath: String?
+        var falseMergePath: String?
         var i = 0
         while i < args.count {
             let value = i + 1 < args.count ? args[i + 1] : ""
@@ -30,6 +31,7 @@ enum IndexBenchmark {
             case "--seed": seed = UInt64(value) ?? seed
             case "--db": dbPath = value
             case "--export": exportPath = value
+            case "--false-merges": falseMergePath = value
             default: break
             }
             i += 2
@@ -84,6 +86,21 @@ enum IndexBenchmark {
         for person in recordPerson.values { personRecords[person, default: 0] += 1 }
         let truePairs = personRecords.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
         var linkedTrue = 0, falsePairs = 0
+        if let falseMergePath {
+            // For each enterprise patient holding different people: every member's record and link explanation.
+            var lines: [String] = []
+            for (patient, persons) in byPatient where Set(persons).count > 1 {
+                guard let ep = try reader.enterprisePatient(id: patient) else { continue }
+                lines.append("== \(patient) persons \(persons)")
+                for member in ep.members {
+                    let name = member.record.names.first.map { "\($0.family ?? "") \($0.given.joined(separator: " "))" } ?? "?"
+                    let comparisons = member.explanation.comparisons.map { "\($0.field)=\($0.level)(\(String(format: "%.1f", $0.weight)))" }
+                    lines.append("  \(member.recordID) person \(recordPerson[Int64(member.recordID) ?? -1] ?? -1) \(name) \(member.record.birthDate.map { "\($0)" } ?? "-") "
+                        + "\(member.explanation.method) total \(String(format: "%.1f", member.explanation.total)) vs \(member.explanation.comparedWith ?? "-"): \(comparisons.joined(separator: " "))")
+                }
+            }
+            try lines.joined(separator: "\n").write(toFile: falseMergePath, atomically: true, encoding: .utf8)
+        }
         for persons in byPatient.values where persons.count > 1 {
             for a in 0..<persons.count {
                 for b in (a + 1)..<persons.count {

@@ -149,7 +149,8 @@ enum MatchingBenchmark {
             let keys = BlockingKeys.keys(for: f)
             var candidateClusters: [Int: Bool] = [:]
             for key in keys {
-                guard let list = keyIndex[key], list.count <= cap else { continue }
+                let limit = key.hasPrefix(BlockingKeys.nameOnlyPrefix) ? min(cap, IndexConfiguration().maxNameOnlyBlockSize) : cap
+                guard let list = keyIndex[key], list.count <= limit else { continue }
                 for j in list where candidateClusters[clusterOf[j]] == nil {
                     candidateClusters[clusterOf[j]] = true
                 }
@@ -163,7 +164,7 @@ enum MatchingBenchmark {
                     patientID: String(cluster),
                     comparisons: members.map { model.compare(f, features[$0], frequencies: freq) }))
             }
-            var decision = model.decide(candidates)
+            var decision = model.scaled(toPopulation: i).decide(candidates)
             if stewardResolvesReviews, decision.outcome == .review {
                 // The steward links to the candidate that really is this person, if any is under review.
                 if let id = decision.reviewCandidates.first(where: { id in Int(id).map { outcome.clusters[$0].contains { truth.contains(pairKey(i, $0)) } } ?? false }) {

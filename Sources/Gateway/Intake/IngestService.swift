@@ -64,8 +64,10 @@ package final class IngestService: Sendable {
     /// commit (on the writer thread: hand off quickly).
     package func ingest(_ unit: InboundUnit, completion: @escaping @Sendable (IngestReply) -> Void) {
         let parsed = MessageParser.parse(unit.raw, vouchedFacility: unit.vouchedFacility)
+        // Everything that needs no look at the index is computed here, off the single writer thread.
+        let prepared = Prepared(parsed)
         let metrics = self.metrics
-        writer.submit({ store in try Self.commit(parsed, unit: unit, store: store) }) { result in
+        writer.submit({ store in try Self.commit(parsed, unit: unit, prepared: prepared, store: store) }) { result in
             let reply: IngestReply
             switch result {
             case .success(let r): reply = r
@@ -97,11 +99,25 @@ package final class IngestService: Sendable {
                                     error: IntakeFailure(code: .storage, reason: "no reply", position: nil), outcomes: [], flags: [], notes: [])
     }
 
+    /// The parts of a unit's ingest computed before the writer: the message hash and each submission's
+    /// matching features, keys and encodings (`nil` when preparing failed: the writer then ingests the
+    /// submission itself and reports the error where it belongs).
+    struct Prepared: Sendable {
+        var sha256: String
+        var submissions: [PreparedSubmission?]
+
+        init(_ parsed: ParsedUnit) {
+            sha256 = PatientIndexStore.messageHash(parsed.raw)
+            submissions = parsed.failure == nil ? parsed.submissions.map { try? PatientIndexStore.prepare($0) } : []
+        }
+    }
+
     /// Runs inside the writer's transaction: log, ingest (in a savepoint), record the ACK.
-    static func commit(_ parsed: ParsedUnit, unit: InboundUnit, store: PatientIndexStore) throws -> IngestReply {
+    static func commit(_ parsed: ParsedUnit, unit: InboundUnit, prepared: Prepared? = nil, store: PatientIndexStore) throws -> IngestReply {
         let logged = try store.logMessage(
             raw: unit.raw, channel: unit.channel, format: parsed.format.sourceFormat?.rawValue,
-            senderApplication: parsed.senderApplication, senderFacility: parsed.senderFacility, controlID: parsed.controlID)
+            senderApplication: parsed.senderApplication, senderFacility: parsed.senderFacility, controlID: parsed.controlID,
+            sha256: prepared?.sha256)
         let logID: Int64
         switch logged {
         case .duplicate(let id, let ack, _):
@@ -121,8 +137,13 @@ package final class IngestService: Sendable {
             let (outcomes, flags) = try store.withTransaction {
                 var outcomes: [PatientOutcome] = []
                 var flags: [DuplicateTestFlag] = []
-                for submission in parsed.submissions {
-                    let outcome = try store.ingest(submission, messageID: logID)
+                for (i, submission) in parsed.submissions.enumerated() {
+                    let outcome: IngestOutcome
+                    if let ready = prepared?.submissions.indices.contains(i) == true ? prepared?.submissions[i] : nil {
+                        outcome = try store.ingest(ready, messageID: logID)
+                    } else {
+                        outcome = try store.ingest(submission, messageID: logID)
+                    }
                     outcomes += outcome.patients
                     flags += outcome.flags
                 }

@@ -94,10 +94,21 @@ package final class FactLedger: Sendable {
     /// The same fact with the same provenance recorded twice for one source record is kept once, so
     /// re-processing a message is harmless.
     package func record(_ facts: [ClinicalFact], sourceRecordID: Int64, messageLogID: Int64?, in db: Connection) throws {
-        for fact in facts {
-            let body = try CompactCodec.encode(fact.body)
-            let provenance = try CompactCodec.encode(fact.provenance)
-            let fingerprint = Self.fingerprint(body, provenance)
+        try record(facts.map { ($0, try Self.prepare($0)) }, sourceRecordID: sourceRecordID, messageLogID: messageLogID, in: db)
+    }
+
+    /// The stored forms of a fact (pure: computed before the writer, see `PreparedSubmission`).
+    static func prepare(_ fact: ClinicalFact) throws -> PreparedFact {
+        let body = try CompactCodec.encode(fact.body)
+        let provenance = try CompactCodec.encode(fact.provenance)
+        return PreparedFact(body: body, provenance: provenance, fingerprint: fingerprint(body, provenance))
+    }
+
+    /// Records facts with their stored forms; returns the instances written (not those already there).
+    @discardableResult
+    func record(_ facts: [(ClinicalFact, PreparedFact)], sourceRecordID: Int64, messageLogID: Int64?, in db: Connection) throws -> [FactInstance] {
+        var written: [FactInstance] = []
+        for (fact, prepared) in facts {
             var local: Code?
             switch fact.body {
             case .result(let o) where o.code.loinc == nil: local = o.code
@@ -110,22 +121,37 @@ package final class FactLedger: Sendable {
                     (source_record_id, message_log_id, kind, facility, fingerprint, body, provenance, local_system, local_code, local_display)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [sourceRecordID, messageLogID, fact.kind.rawValue, fact.provenance.source.facility, fingerprint,
-                 body, provenance,
+                [sourceRecordID, messageLogID, fact.kind.rawValue, fact.provenance.source.facility, prepared.fingerprint,
+                 prepared.body, prepared.provenance,
                  local?.system, local?.code, local?.display])
+            if db.changes == 1 {
+                written.append(FactInstance(id: db.lastInsertRowID, recordID: sourceRecordID, body: fact.body, provenance: fact.provenance))
+            }
         }
+        return written
     }
 
     /// Recomputes the unified facts and duplicate-test flags of one enterprise patient from the facts of its
     /// member source records; returns the flags that are new since the last refresh (never seen before,
     /// under any enterprise id). A flag that no longer holds is kept inactive with its status.
     package func refresh(enterpriseID: String, memberRecordIDs: [Int64], in db: Connection) throws -> [DuplicateTestFlag] {
-        let instances = try loadInstances(memberRecordIDs, in: db)
+        try refresh(enterpriseID: enterpriseID, instances: try loadInstances(memberRecordIDs, in: db), isNew: false, in: db)
+    }
+
+    /// The refresh of an enterprise patient created in the current ingest from records created in it:
+    /// `instances` are all its facts (just recorded), and it has no unified facts or flags stored yet.
+    func refresh(enterpriseID: String, newPatientInstances instances: [FactInstance], in db: Connection) throws -> [DuplicateTestFlag] {
+        try refresh(enterpriseID: enterpriseID, instances: instances, isNew: true, in: db)
+    }
+
+    private func refresh(enterpriseID: String, instances: [FactInstance], isNew: Bool, in db: Connection) throws -> [DuplicateTestFlag] {
         let groups = unifier.unify(instances)
         // Write only what changed: a refresh after one new message touches a few rows, not the whole record.
         var stored: [String: [UInt8]] = [:]
-        for row in try db.rows("SELECT id, data FROM unified_fact WHERE enterprise_id = ?", [enterpriseID]) {
-            if let id = row.string(0) { stored[id] = row.blob(1) ?? [] }
+        if !isNew {
+            for row in try db.rows("SELECT id, data FROM unified_fact WHERE enterprise_id = ?", [enterpriseID]) {
+                if let id = row.string(0) { stored[id] = row.blob(1) ?? [] }
+            }
         }
         for group in groups {
             let fact = group.unified
@@ -145,7 +171,7 @@ package final class FactLedger: Sendable {
             try db.run("DELETE FROM unified_fact WHERE enterprise_id = ? AND id = ?", [enterpriseID, id])
         }
         let flags = rules.flags(enterpriseID: enterpriseID, groups: groups)
-        let wasActive = Set(try db.rows("SELECT id FROM fact_flag WHERE enterprise_id = ? AND active = 1", [enterpriseID]).compactMap { $0.string(0) })
+        let wasActive = isNew ? [] : Set(try db.rows("SELECT id FROM fact_flag WHERE enterprise_id = ? AND active = 1", [enterpriseID]).compactMap { $0.string(0) })
         var new: [DuplicateTestFlag] = []
         var current: Set<String> = []
         for flag in flags {

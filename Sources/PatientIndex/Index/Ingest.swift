@@ -23,11 +23,16 @@ extension PatientIndexStore {
     /// Runs as a savepoint inside the caller's transaction (or its own transaction when there is none):
     /// when it throws, nothing of this submission remains and the enclosing transaction goes on.
     package func ingest(_ submission: Submission, messageID: Int64?) throws -> IngestOutcome {
+        try ingest(Self.prepare(submission), messageID: messageID)
+    }
+
+    /// Ingests a submission prepared ahead (``prepare(_:)``, on the thread that parsed it).
+    package func ingest(_ prepared: PreparedSubmission, messageID: Int64?) throws -> IngestOutcome {
         do {
             if db.isInTransaction {
-                return try db.savepoint("ingest") { try ingestInTransaction(submission, messageID: messageID) }
+                return try db.savepoint("ingest") { try ingestInTransaction(prepared, messageID: messageID) }
             }
-            return try db.transaction { try ingestInTransaction(submission, messageID: messageID) }
+            return try db.transaction { try ingestInTransaction(prepared, messageID: messageID) }
         } catch {
             // Rolled back: record ids written by this ingest will be handed out again.
             featureCache.removeAll()
@@ -35,15 +40,22 @@ extension PatientIndexStore {
         }
     }
 
-    private func ingestInTransaction(_ submission: Submission, messageID: Int64?) throws -> IngestOutcome {
+    private func ingestInTransaction(_ prepared: PreparedSubmission, messageID: Int64?) throws -> IngestOutcome {
+        let submission = prepared.submission
         recentRecords.removeAll(keepingCapacity: true)
-        defer { recentRecords.removeAll(keepingCapacity: true) }
+        createdRecords.removeAll(keepingCapacity: true)
+        createdPatients.removeAll(keepingCapacity: true)
+        defer {
+            recentRecords.removeAll(keepingCapacity: true)
+            createdRecords.removeAll(keepingCapacity: true)
+            createdPatients.removeAll(keepingCapacity: true)
+        }
         let now = IndexRows.timestamp()
         var outcomes: [PatientOutcome] = []
         var affected: [String] = []
         func touch(_ id: String) { if !affected.contains(id) { affected.append(id) } }
         for (subject, record) in submission.patients.enumerated() {
-            let outcome = try ingestRecord(record, subject: subject, messageID: messageID, now: now, touch: touch)
+            let outcome = try ingestRecord(record, prepared: prepared.records[subject], subject: subject, messageID: messageID, now: now, touch: touch)
             outcomes.append(outcome)
             touch(outcome.enterpriseID)
         }
@@ -62,24 +74,31 @@ extension PatientIndexStore {
         for i in outcomes.indices {
             if let current = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) { outcomes[i].enterpriseID = current }
         }
+        var recorded: [Int64: [FactInstance]] = [:]
         for outcome in outcomes {
-            let facts = submission.facts(about: outcome.subject)
+            let facts = zip(submission.facts, prepared.facts).filter { $0.0.subject == outcome.subject }
             if !facts.isEmpty {
-                try ledger.record(facts, sourceRecordID: outcome.recordID, messageLogID: messageID, in: db)
+                recorded[outcome.recordID, default: []] += try ledger.record(facts, sourceRecordID: outcome.recordID, messageLogID: messageID, in: db)
             }
         }
-        let flags = try refresh(affected, now: now)
+        let flags = try refresh(affected, now: now, recorded: recorded)
         return IngestOutcome(messageID: messageID, patients: outcomes, sourceMerges: sourceMerges, flags: flags)
     }
 
     /// Recomputes the golden record and the fact ledger's view of each enterprise patient.
-    func refresh(_ enterpriseIDs: [String], now: String) throws -> [DuplicateTestFlag] {
+    ///
+    /// `recorded`: the fact instances this ingest wrote, by record. An enterprise patient created by this
+    /// ingest whose members were all created by it too has no other facts, no unified facts and no flags
+    /// yet, so its refresh starts from these instead of reading them back.
+    func refresh(_ enterpriseIDs: [String], now: String, recorded: [Int64: [FactInstance]] = [:]) throws -> [DuplicateTestFlag] {
         var flags: [DuplicateTestFlag] = []
         for id in enterpriseIDs {
             try recomputeGolden(id, now: now)
             let members = try IndexRows.memberIDs(of: id, in: db)
             if members.isEmpty {
                 try ledger.forget(enterpriseID: id, in: db)
+            } else if createdPatients.contains(id), members.allSatisfy(createdRecords.contains) {
+                flags += try ledger.refresh(enterpriseID: id, newPatientInstances: members.flatMap { recorded[$0] ?? [] }, in: db)
             } else {
                 flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: db)
             }
@@ -90,18 +109,17 @@ extension PatientIndexStore {
     // MARK: One record
 
     private func ingestRecord(
-        _ record: PatientRecord, subject: Int, messageID: Int64?, now: String, touch: (String) -> Void
+        _ record: PatientRecord, prepared: PreparedRecord, subject: Int, messageID: Int64?, now: String, touch: (String) -> Void
     ) throws -> PatientOutcome {
         for identifier in record.recordKeys where !identifier.value.isEmpty {
             if let existing = try db.row("SELECT record_id FROM identifiers WHERE authority_key = ? AND value = ? AND is_key = 1",
                 [IndexRows.authorityKey(identifier, source: record.source), identifier.value])?.int(0) {
-                return try updateRecord(existing, with: record, subject: subject, messageID: messageID, now: now, touch: touch)
+                return try updateRecord(existing, with: record, prepared: prepared, subject: subject, messageID: messageID, now: now, touch: touch)
             }
         }
-        let features = Self.features(of: record)
-        let blockingKeys = Array(Set(BlockingKeys.keys(for: features)))
-        let recordID = try insertRecord(record, features: features, keys: blockingKeys, messageID: messageID, now: now)
-        let candidates = try candidates(recordID: recordID, keys: blockingKeys, features: features, excluding: nil)
+        let features = prepared.features
+        let recordID = try insertRecord(record, prepared: prepared, messageID: messageID, now: now)
+        let candidates = try candidates(recordID: recordID, keys: prepared.keys, features: features, excluding: nil)
         return try decide(recordID: recordID, subject: subject, candidates: candidates, now: now, ownEnterpriseID: nil)
     }
 
@@ -109,7 +127,7 @@ extension PatientIndexStore {
     /// keep its link. A record alone in its enterprise patient whose matching features changed is matched
     /// again (its earlier steward "not a match" decisions still hold).
     private func updateRecord(
-        _ recordID: Int64, with incoming: PatientRecord, subject: Int, messageID: Int64?, now: String, touch: (String) -> Void
+        _ recordID: Int64, with incoming: PatientRecord, prepared: PreparedRecord, subject: Int, messageID: Int64?, now: String, touch: (String) -> Void
     ) throws -> PatientOutcome {
         guard let row = try db.row("SELECT record_data, features_data FROM source_records WHERE id = ?", [recordID]) else {
             throw PatientIndexError(.corruptRow, "identifier points at missing record \(recordID)")
@@ -122,11 +140,13 @@ extension PatientIndexStore {
             updated.identifiers.append(identifier)
         }
         let oldFeatures = try IndexRows.decode(MatchFeatures.self, row.blob(1), column: "features_data")
-        let features = Self.features(of: updated)
-        let keys = Array(Set(BlockingKeys.keys(for: features)))
+        // The prepared forms hold unless identifiers the message no longer sends were kept.
+        let current = updated.identifiers.count == incoming.identifiers.count ? prepared : try PreparedRecord(updated)
+        let features = current.features
+        let keys = current.keys
         recentRecords[recordID] = updated
         try db.run("UPDATE source_records SET record_data = ?, features_data = ?, message_log_id = ?, updated_at = ? WHERE id = ?",
-            [try IndexRows.encode(updated), try IndexRows.encode(features), messageID, now, recordID])
+            [current.recordData, current.featuresData, messageID, now, recordID])
         try writeIdentifiers(of: updated, recordID: recordID, replacing: true)
         if features != oldFeatures {
             cacheFeatures(features, of: recordID)
@@ -156,17 +176,18 @@ extension PatientIndexStore {
             explanation: explanation, reviewIDs: [])
     }
 
-    private func insertRecord(_ record: PatientRecord, features: MatchFeatures, keys: [String], messageID: Int64?, now: String) throws -> Int64 {
+    private func insertRecord(_ record: PatientRecord, prepared: PreparedRecord, messageID: Int64?, now: String) throws -> Int64 {
         try db.run("""
             INSERT INTO source_records (source_key, record_data, features_data, message_log_id, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """, [record.source.key, try IndexRows.encode(record), try IndexRows.encode(features), messageID, now, now])
+            """, [record.source.key, prepared.recordData, prepared.featuresData, messageID, now, now])
         let recordID = db.lastInsertRowID
         recentRecords[recordID] = record
-        cacheFeatures(features, of: recordID)
+        createdRecords.insert(recordID)
+        cacheFeatures(prepared.features, of: recordID)
         try writeIdentifiers(of: record, recordID: recordID, replacing: false)
-        try writeBlockingKeys(keys, recordID: recordID)
-        try adjustNameFrequencies(of: features, by: 1)
+        try writeBlockingKeys(prepared.keys, recordID: recordID)
+        try adjustNameFrequencies(of: prepared.features, by: 1)
         return recordID
     }
 
@@ -214,8 +235,8 @@ extension PatientIndexStore {
     /// Patients holding a record a steward declared "not a match" with this one are left out.
     func candidates(recordID: Int64, keys: [String], features: MatchFeatures, excluding: String?) throws -> CandidateSet {
         var candidateRecords = Set<Int64>()
-        let limit = configuration.maxBlockSize
         for key in keys {
+            let limit = key.hasPrefix(BlockingKeys.nameOnlyPrefix) ? configuration.maxNameOnlyBlockSize : configuration.maxBlockSize
             let ids = try db.rows("SELECT record_id FROM blocking_keys WHERE key = ? LIMIT ?", [key, limit + 2])
                 .compactMap { $0.int(0) }.filter { $0 != recordID }
             if ids.count > limit { continue }
@@ -266,7 +287,7 @@ extension PatientIndexStore {
         featureCache[recordID] = features
     }
 
-    func explanation(for enterpriseID: String, in set: CandidateSet, method: String, reasons: [String] = []) -> MatchExplanation {
+    func explanation(for enterpriseID: String, in set: CandidateSet, method: String, model: MatchModel, reasons: [String] = []) -> MatchExplanation {
         let candidate = set.candidates.first { $0.patientID == enterpriseID }
         let best = candidate?.best
         var blockers = candidate?.blockers ?? []
@@ -283,9 +304,10 @@ extension PatientIndexStore {
     /// and no placeholder value decides it; otherwise review against the candidates above the lower threshold
     /// (the record keeps its own enterprise patient meanwhile, so it never bridges two), or a new patient.
     private func decide(recordID: Int64, subject: Int, candidates set: CandidateSet, now: String, ownEnterpriseID: String?) throws -> PatientOutcome {
+        let model = set.candidates.isEmpty ? self.model : self.model.scaled(toPopulation: try indexPopulation())
         let decision = model.decide(set.candidates)
         if decision.outcome == .link, let target = decision.patientID {
-            let explanation = explanation(for: target, in: set, method: "probabilistic")
+            let explanation = explanation(for: target, in: set, method: "probabilistic", model: model)
             if let ownEnterpriseID {
                 try moveRecord(recordID, from: ownEnterpriseID, to: target, explanation: explanation, now: now)
             } else {
@@ -320,7 +342,7 @@ extension PatientIndexStore {
                 let exists = try db.row("SELECT 1 FROM review_queue WHERE record_id = ? AND candidate_enterprise_id = ? AND status = 'open'",
                     [recordID, candidate]) != nil
                 if exists { continue }
-                let reviewExplanation = explanation(for: candidate, in: set, method: "probabilistic",
+                let reviewExplanation = explanation(for: candidate, in: set, method: "probabilistic", model: model,
                     reasons: candidate == decision.patientID ? decision.reasons : ["runner-up within margin"])
                 try db.run("""
                     INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
@@ -407,6 +429,7 @@ extension PatientIndexStore {
     func createEnterprisePatient(now: String) throws -> String {
         let next: Int64 = if case .integer(let n) = try db.scalar("SELECT max(seq) FROM enterprise_patients") { n + 1 } else { 1 }
         let id = IndexRows.enterpriseID(seq: next)
+        createdPatients.insert(id)
         try db.run("INSERT INTO enterprise_patients (id, seq, golden_data, active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
             [id, next, Array("{}".utf8), now, now])
         return id
@@ -448,6 +471,12 @@ extension PatientIndexStore {
             try db.run("UPDATE link_history SET reversed_by = ? WHERE event_id = ?", [eventID, reverses])
         }
         return eventID
+    }
+
+    /// How many source records the index holds (with a family name), for ``MatchModel/scaled(toPopulation:)``:
+    /// the running total the term-frequency table keeps anyway.
+    func indexPopulation() throws -> Int {
+        Int(try db.row("SELECT count FROM name_frequencies WHERE kind = 'family' AND name = ''")?.int(0) ?? 0)
     }
 
     /// Adds `delta` to the counts of the record's normalized family and given names (for term-frequency

@@ -1,6 +1,9 @@
 /// Blocking: the keys under which a record is filed so that likely matches meet as candidates without
 /// comparing every pair. Many keys per record, so one wrong field does not hide a match.
 package enum BlockingKeys {
+    /// The prefix of the name-only key (phonetic given + family), which gets a smaller block-size cap.
+    package static let nameOnlyPrefix = "gf:"
+
     /// Many keys per record: identifier values; birth date + phonetic family (also with day and month
     /// swapped, and for every family part and former name); birth date + phonetic given root (finds
     /// married-name changes); phonetic given+family with birth year, in sorted order so swapped given and
@@ -33,7 +36,7 @@ package enum BlockingKeys {
         if let g = f.givenRoot.map(NYSIIS.code), !g.isEmpty, let fam = f.familyNYSIIS {
             let pair = g < fam ? "\(g)|\(fam)" : "\(fam)|\(g)"
             if let birth = f.birthDate { add("gfy:\(pair):\(birth.year)") }
-            add("gf:\(pair)")
+            add("\(nameOnlyPrefix)\(pair)")
         }
         for p in f.phones { add("ph:\(p)") }
         for e in f.emails { add("em:\(e)") }

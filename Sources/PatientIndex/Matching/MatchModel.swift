@@ -127,8 +127,17 @@ package struct MatchModel: Sendable, Codable, Hashable {
     /// Auto-link only when the birth dates agree (exactly, transposed or by one digit) or an SSN, other
     /// identifier or e-mail agrees: name and address alone describe a household as well as a person.
     package var requireConfirmedBirthDate: Bool
+    /// The index size (source records) the upper threshold was tuned at. Above it the threshold rises by
+    /// log2(size / reference), at most ``maxPopulationAdjustment`` bits: the prior odds that an incoming
+    /// record is a given indexed person fall as 1/size, while name and birth-date weights do not change
+    /// (term frequencies are shares of the population). Without it a common name with a birth date one
+    /// digit off clears a fixed threshold against some stranger more and more often as the index grows.
+    /// `nil` (models stored before this existed) uses ``defaultReferencePopulation``.
+    package var referencePopulation: Int?
+    package static let defaultReferencePopulation = 10_000
+    package static let maxPopulationAdjustment = 8.0
 
-    package init(version: String, upperThreshold: Double, lowerThreshold: Double, margin: Double, fields: [FieldParameters], tfAdjustmentRange: ClosedRange<Double> = -4...3, householdEvidenceCap: Double = 14, requireConfirmedBirthDate: Bool = true) {
+    package init(version: String, upperThreshold: Double, lowerThreshold: Double, margin: Double, fields: [FieldParameters], tfAdjustmentRange: ClosedRange<Double> = -4...3, householdEvidenceCap: Double = 14, requireConfirmedBirthDate: Bool = true, referencePopulation: Int? = nil) {
         self.version = version
         self.upperThreshold = upperThreshold
         self.lowerThreshold = lowerThreshold
@@ -137,6 +146,17 @@ package struct MatchModel: Sendable, Codable, Hashable {
         self.tfAdjustmentRange = tfAdjustmentRange
         self.householdEvidenceCap = householdEvidenceCap
         self.requireConfirmedBirthDate = requireConfirmedBirthDate
+        self.referencePopulation = referencePopulation
+    }
+
+    /// This model with its upper threshold raised for an index of `population` source records (see
+    /// ``referencePopulation``); unchanged at or below the reference size.
+    package func scaled(toPopulation population: Int) -> MatchModel {
+        let reference = Double(max(1, referencePopulation ?? Self.defaultReferencePopulation))
+        guard Double(population) > reference else { return self }
+        var scaled = self
+        scaled.upperThreshold += min(Self.maxPopulationAdjustment, log2(Double(population) / reference))
+        return scaled
     }
 
     /// Sensible defaults, tuned on the generated multi-clinic population (`bench/gen_population.py`).

@@ -151,13 +151,18 @@ package struct IndexCounts: Sendable, Hashable {
 package struct IndexConfiguration: Sendable, Hashable {
     /// Blocking keys shared by more records than this are skipped (they would compare against half the index).
     package var maxBlockSize: Int
+    /// Name-only keys (phonetic given + family, no birth date) are skipped above this many records: in a
+    /// large index a common name's block is hundreds of strangers, and a record whose only agreement with
+    /// them is the name can at best go to review. Rare names keep the key, so a birth year typo still meets.
+    package var maxNameOnlyBlockSize: Int
     /// At most this many review items are opened for one incoming record (the best candidates).
     package var maxReviewsPerRecord: Int
     /// Survivorship: facilities ranked by trust (higher wins before recency). Keys are `SourceSystem.key`.
     package var sourceTrust: [String: Int]
 
-    package init(maxBlockSize: Int = 500, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:]) {
+    package init(maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:]) {
         self.maxBlockSize = maxBlockSize
+        self.maxNameOnlyBlockSize = maxNameOnlyBlockSize
         self.maxReviewsPerRecord = maxReviewsPerRecord
         self.sourceTrust = sourceTrust
     }

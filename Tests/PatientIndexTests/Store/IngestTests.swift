@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func blockingKeysSharedByTooManyRecordsAreSkipped() throws {
-        let index = try TemporaryIndex(configuration: IndexConfiguration(maxBlockSize: 1))
+        let index = try TemporaryIndex(configuration: IndexConfiguration(maxBlockSize: 1, maxNameOnlyBlockSize: 1))
         _ = try index.store.ingest([Patients.mariaAtRiverside()], from: Clinics.riverside)
         // Every key of the practice's record is shared by one record: within the limit.
         #expect(try index.store.ingest([Patients.mariaAtLakeview()], from: Clinics.lakeview).patients.map(\.decision) == [.linked])
@@ -142,6 +142,59 @@ import Testing
         lab.source = Clinics.northLab
         lab.identifiers = [PatientIdentifier(value: "L-7781", authority: Clinics.northLabMRN, type: "MR")]
         #expect(try index.store.ingest([lab], from: Clinics.northLab).patients.map(\.decision) == [.new])
+    }
+
+    @Test func nameOnlyKeysHaveTheirOwnSmallerCap() throws {
+        // Birth dates far apart: only the name-only key (phonetic given + family) brings the two together.
+        let index = try TemporaryIndex(configuration: IndexConfiguration(maxBlockSize: 500, maxNameOnlyBlockSize: 1))
+        let first = Patients.record(at: Clinics.riverside, authority: Clinics.riversideMRN, mrn: "E5000001", family: "Okonkwo",
+            given: ["Adaeze"], born: (1961, 3, 14), sex: .female, phone: "(217) 555-0101", street: "12 Elm St")
+        let second = Patients.record(at: Clinics.lakeview, authority: Clinics.lakeviewMRN, mrn: "50002", family: "Okonkwo",
+            given: ["Adaeze"], born: (1979, 8, 2), sex: .female, phone: "(312) 555-0199", street: "77 Lake Shore Dr")
+        let third = Patients.record(at: Clinics.northLab, authority: Clinics.northLabMRN, mrn: "N-3", family: "Okonkwo",
+            given: ["Adaeze"], born: (1990, 1, 20), sex: .female, phone: "(608) 555-0177", street: "5 Oak Ln")
+        _ = try index.store.ingest([first], from: Clinics.riverside)
+        _ = try index.store.ingest([second], from: Clinics.lakeview)
+        // Two records now share the name-only key: over its cap of 1, so the third meets no candidate at all.
+        let outcome = try #require(try index.store.ingest([third], from: Clinics.northLab).patients.first)
+        #expect(outcome.decision == .new)
+        #expect(outcome.explanation.total == 0)
+        #expect(outcome.explanation.blockers.isEmpty)
+    }
+
+    @Test func theUpperThresholdRisesWithTheIndexSize() {
+        let model = MatchModel.standard
+        #expect(model.scaled(toPopulation: 5_000).upperThreshold == model.upperThreshold)
+        #expect(model.scaled(toPopulation: 10_000).upperThreshold == model.upperThreshold)
+        #expect(abs(model.scaled(toPopulation: 80_000).upperThreshold - (model.upperThreshold + 3)) < 1e-9)
+        #expect(abs(model.scaled(toPopulation: 1_000_000).upperThreshold - (model.upperThreshold + log2(100))) < 1e-9)
+        // Capped, so an enormous index still links exact identities.
+        #expect(model.scaled(toPopulation: 1 << 40).upperThreshold == model.upperThreshold + MatchModel.maxPopulationAdjustment)
+        var tuned = model
+        tuned.referencePopulation = 1_000_000
+        #expect(tuned.scaled(toPopulation: 1_000_000).upperThreshold == model.upperThreshold)
+    }
+
+    @Test func aPatientsFirstRecordGetsTheSameUnifiedRecordAsARefreshFromStorage() throws {
+        // The refresh of a patient created by the ingest starts from the instances just written; a later
+        // full refresh from storage must find nothing to change.
+        let index = try TemporaryIndex()
+        var submission = Patients.submission([Patients.mariaAtRiverside()], from: Clinics.riverside, messageID: "MSG-K1")
+        var repeated = Patients.potassium(subject: 0, source: Clinics.riverside, messageID: "MSG-K1")
+        repeated.provenance.position = "OBX[2]"
+        submission.facts = [Patients.potassium(subject: 0, source: Clinics.riverside, messageID: "MSG-K1"), repeated]
+        let outcome = try index.store.ingest(submission, messageID: nil)
+        let id = try #require(outcome.patients.first?.enterpriseID)
+        let before = try #require(try index.reader().unifiedRecord(enterpriseID: id))
+        // The same result twice in one message is one fact with two provenances.
+        #expect(before.facts.count == 1)
+        #expect(before.facts.first?.provenances.count == 2)
+        try index.store.transaction {
+            let members = try index.reader().enterprisePatient(id: id)?.members.compactMap { Int64($0.recordID) } ?? []
+            _ = try index.store.ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: index.store.db)
+        }
+        let after = try #require(try index.reader().unifiedRecord(enterpriseID: id))
+        #expect(before == after)
     }
 
     @Test func aRecordMatchingTwoPatientsIsReviewedAgainstBothAndBridgesNothing() throws {

@@ -1,0 +1,50 @@
+import Clinical
+
+/// A submission with everything that depends only on its own content already computed: each patient
+/// record's matching features, blocking keys and stored encodings, each fact's stored encoding and
+/// fingerprint.
+///
+/// Why: the index has one writer thread (one SQLite writer), and under load it is the bottleneck. What
+/// needs no look at the index is computed where the message was parsed (`PatientIndexStore.prepare`),
+/// so the writer only reads candidates, decides and writes rows.
+package struct PreparedSubmission: Sendable {
+    package var submission: Submission
+    /// One per `submission.patients`, in order.
+    var records: [PreparedRecord]
+    /// One per `submission.facts`, in order.
+    var facts: [PreparedFact]
+}
+
+/// A patient record ready for the index.
+struct PreparedRecord: Sendable {
+    var features: MatchFeatures
+    /// Distinct blocking keys, in the order `BlockingKeys.keys` gives them.
+    var keys: [String]
+    /// `source_records.record_data` and `features_data`.
+    var recordData: [UInt8]
+    var featuresData: [UInt8]
+
+    init(_ record: PatientRecord) throws {
+        features = PatientIndexStore.features(of: record)
+        keys = BlockingKeys.keys(for: features)
+        recordData = try IndexRows.encode(record)
+        featuresData = try IndexRows.encode(features)
+    }
+}
+
+/// A fact ready for the ledger (`fact_instance` columns).
+struct PreparedFact: Sendable {
+    var body: [UInt8]
+    var provenance: [UInt8]
+    var fingerprint: String
+}
+
+extension PatientIndexStore {
+    /// Computes the content-only parts of an ingest (pure; call it on any thread, before the writer).
+    package static func prepare(_ submission: Submission) throws -> PreparedSubmission {
+        PreparedSubmission(
+            submission: submission,
+            records: try submission.patients.map(PreparedRecord.init),
+            facts: try submission.facts.map(FactLedger.prepare))
+    }
+}
