@@ -93,11 +93,12 @@ extension PatientIndexStore {
     func refresh(_ enterpriseIDs: [String], now: String, recorded: [Int64: [FactInstance]] = [:]) throws -> [DuplicateTestFlag] {
         var flags: [DuplicateTestFlag] = []
         for id in enterpriseIDs {
-            try recomputeGolden(id, now: now)
             let members = try IndexRows.memberIDs(of: id, in: db)
+            let onlyNew = createdPatients.contains(id) && members.allSatisfy { createdRecords[$0] != nil }
+            try recomputeGolden(id, now: now, solo: onlyNew && members.count == 1 ? createdRecords[members[0]] : nil)
             if members.isEmpty {
                 try ledger.forget(enterpriseID: id, in: db)
-            } else if createdPatients.contains(id), members.allSatisfy(createdRecords.contains) {
+            } else if onlyNew {
                 flags += try ledger.refresh(enterpriseID: id, newPatientInstances: members.flatMap { recorded[$0] ?? [] }, in: db)
             } else {
                 flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: db)
@@ -140,6 +141,7 @@ extension PatientIndexStore {
             updated.identifiers.append(identifier)
         }
         let oldFeatures = try IndexRows.decode(MatchFeatures.self, row.blob(1), column: "features_data")
+        createdRecords[recordID] = nil
         // The prepared forms hold unless identifiers the message no longer sends were kept.
         let current = updated.identifiers.count == incoming.identifiers.count ? prepared : try PreparedRecord(updated)
         let features = current.features
@@ -183,7 +185,7 @@ extension PatientIndexStore {
             """, [record.source.key, prepared.recordData, prepared.featuresData, messageID, now, now])
         let recordID = db.lastInsertRowID
         recentRecords[recordID] = record
-        createdRecords.insert(recordID)
+        createdRecords[recordID] = prepared
         cacheFeatures(prepared.features, of: recordID)
         try writeIdentifiers(of: record, recordID: recordID, replacing: false)
         try writeBlockingKeys(prepared.keys, recordID: recordID)

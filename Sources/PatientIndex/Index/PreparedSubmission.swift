@@ -23,12 +23,18 @@ struct PreparedRecord: Sendable {
     /// `source_records.record_data` and `features_data`.
     var recordData: [UInt8]
     var featuresData: [UInt8]
+    /// The golden record of an enterprise patient with this record as its only member (survivorship of
+    /// one record depends on nothing else): `golden_data`, `birth_date` and the search terms.
+    var soloGolden: (data: [UInt8], birthDate: String?, terms: [String])?
 
     init(_ record: PatientRecord) throws {
         features = PatientIndexStore.features(of: record)
         keys = BlockingKeys.keys(for: features)
         recordData = try IndexRows.encode(record)
         featuresData = try IndexRows.encode(features)
+        if let golden = Survivorship.golden(of: [Survivorship.Member(recordID: 0, record: record, updatedAt: "")], trust: [:]) {
+            soloGolden = (try IndexRows.encode(golden), IndexRows.dateText(golden.birthDate), Survivorship.searchTerms(of: golden))
+        }
     }
 }
 

@@ -91,6 +91,17 @@ enum Survivorship {
             provenance: Provenance(source: goldenSource, format: best.record.provenance.format, recordedAt: best.record.provenance.recordedAt))
     }
 
+    /// The search terms of a golden record: the tokens of every family and given name, sorted.
+    static func searchTerms(of golden: PatientRecord) -> [String] {
+        var terms = Set<String>()
+        for name in golden.names {
+            for part in [name.family ?? ""] + name.given {
+                terms.formUnion(IndexRows.searchTokens(part))
+            }
+        }
+        return terms.sorted()
+    }
+
     /// The value seen most often, ties to the earliest (best-ranked) occurrence.
     static func mostCommon<T: Hashable>(_ values: [T]) -> T? {
         var counts: [T: Int] = [:]
@@ -134,7 +145,18 @@ enum Survivorship {
 
 extension PatientIndexStore {
     /// Recomputes an enterprise patient's golden record and search terms from its current members.
-    func recomputeGolden(_ enterpriseID: String, now: String) throws {
+    ///
+    /// `solo`: the prepared form of the only member, when the enterprise patient and that record were both
+    /// created by the ingest in progress (nothing to read back, no search terms to replace).
+    func recomputeGolden(_ enterpriseID: String, now: String, solo: PreparedRecord? = nil) throws {
+        if let golden = solo?.soloGolden {
+            try db.run("UPDATE enterprise_patients SET golden_data = ?, birth_date = ?, updated_at = ? WHERE id = ?",
+                [golden.data, golden.birthDate, now, enterpriseID])
+            for term in golden.terms {
+                try db.run("INSERT OR IGNORE INTO search_terms (term, enterprise_id) VALUES (?, ?)", [term, enterpriseID])
+            }
+            return
+        }
         var members: [Survivorship.Member] = []
         for row in try db.rows("""
             SELECT r.id, r.updated_at FROM links l JOIN source_records r ON r.id = l.record_id
@@ -155,13 +177,7 @@ extension PatientIndexStore {
         guard let golden = Survivorship.golden(of: members, trust: configuration.sourceTrust) else { return }
         try db.run("UPDATE enterprise_patients SET golden_data = ?, birth_date = ?, updated_at = ? WHERE id = ?",
             [try IndexRows.encode(golden), IndexRows.dateText(golden.birthDate), now, enterpriseID])
-        var terms = Set<String>()
-        for name in golden.names {
-            for part in [name.family ?? ""] + name.given {
-                terms.formUnion(IndexRows.searchTokens(part))
-            }
-        }
-        for term in terms {
+        for term in Survivorship.searchTerms(of: golden) {
             try db.run("INSERT OR IGNORE INTO search_terms (term, enterprise_id) VALUES (?, ?)", [term, enterpriseID])
         }
     }

@@ -127,11 +127,12 @@ package struct MatchModel: Sendable, Codable, Hashable {
     /// Auto-link only when the birth dates agree (exactly, transposed or by one digit) or an SSN, other
     /// identifier or e-mail agrees: name and address alone describe a household as well as a person.
     package var requireConfirmedBirthDate: Bool
-    /// The index size (source records) the upper threshold was tuned at. Above it the threshold rises by
+    /// The index size (source records) the thresholds were tuned at. Above it both thresholds rise by
     /// log2(size / reference), at most ``maxPopulationAdjustment`` bits: the prior odds that an incoming
     /// record is a given indexed person fall as 1/size, while name and birth-date weights do not change
     /// (term frequencies are shares of the population). Without it a common name with a birth date one
-    /// digit off clears a fixed threshold against some stranger more and more often as the index grows.
+    /// digit off clears a fixed upper threshold against some stranger more and more often as the index
+    /// grows, and a fixed lower threshold sends ever more strangers with a common name to review.
     /// `nil` (models stored before this existed) uses ``defaultReferencePopulation``.
     package var referencePopulation: Int?
     package static let defaultReferencePopulation = 10_000
@@ -149,13 +150,15 @@ package struct MatchModel: Sendable, Codable, Hashable {
         self.referencePopulation = referencePopulation
     }
 
-    /// This model with its upper threshold raised for an index of `population` source records (see
+    /// This model with its thresholds raised for an index of `population` source records (see
     /// ``referencePopulation``); unchanged at or below the reference size.
     package func scaled(toPopulation population: Int) -> MatchModel {
         let reference = Double(max(1, referencePopulation ?? Self.defaultReferencePopulation))
         guard Double(population) > reference else { return self }
+        let bits = min(Self.maxPopulationAdjustment, log2(Double(population) / reference))
         var scaled = self
-        scaled.upperThreshold += min(Self.maxPopulationAdjustment, log2(Double(population) / reference))
+        scaled.upperThreshold += bits
+        scaled.lowerThreshold += bits
         return scaled
     }
 

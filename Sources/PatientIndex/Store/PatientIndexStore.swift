@@ -20,8 +20,9 @@ package final class PatientIndexStore {
     var recentRecords: [Int64: PatientRecord] = [:]
     /// Decoded matching features by record id (see `cacheFeatures`).
     var featureCache: [Int64: MatchFeatures] = [:]
-    /// Source records and enterprise patients created by the ingest in progress (see `refresh`).
-    var createdRecords: Set<Int64> = []
+    /// Source records created by the ingest in progress, with their prepared forms, and the enterprise
+    /// patients it created (see `refresh`).
+    var createdRecords: [Int64: PreparedRecord] = [:]
     var createdPatients: Set<String> = []
     static let featureCacheLimit = 200_000
     /// The actor recorded for automatic decisions.
@@ -170,9 +171,6 @@ package final class PatientIndexStore {
             LIMIT ?
             """, [samplePairs])
         var featureCache: [Int64: MatchFeatures] = [:]
-    /// Source records and enterprise patients created by the ingest in progress (see `refresh`).
-    var createdRecords: Set<Int64> = []
-    var createdPatients: Set<String> = []
         func features(_ id: Int64) throws -> MatchFeatures? {
             if let cached = featureCache[id] { return cached }
             guard let row = try db.row("SELECT features_data FROM source_records WHERE id = ? AND merged_into IS NULL", [id]) else { return nil }
