@@ -236,18 +236,19 @@ extension PatientIndexStore {
     /// `maxBlockSize` records are skipped), with the record compared against all its current members.
     /// Patients holding a record a steward declared "not a match" with this one are left out.
     func candidates(recordID: Int64, keys: [String], features: MatchFeatures, excluding: String?) throws -> CandidateSet {
-        var candidateRecords = Set<Int64>()
+        var enterpriseIDs = Set<String>()
         for key in keys {
             let limit = key.hasPrefix(BlockingKeys.nameOnlyPrefix) ? configuration.maxNameOnlyBlockSize : configuration.maxBlockSize
-            let ids = try db.rows("SELECT record_id FROM blocking_keys WHERE key = ? LIMIT ?", [key, limit + 2])
-                .compactMap { $0.int(0) }.filter { $0 != recordID }
-            if ids.count > limit { continue }
-            candidateRecords.formUnion(ids)
-        }
-        candidateRecords.remove(recordID)
-        var enterpriseIDs = Set<String>()
-        for id in candidateRecords {
-            if let ep = try IndexRows.enterpriseID(ofRecord: id, in: db), ep != excluding { enterpriseIDs.insert(ep) }
+            // The block with each record's enterprise patient in one query (every indexed record has a link).
+            let rows = try db.rows("""
+                SELECT b.record_id, l.enterprise_id FROM blocking_keys b JOIN links l ON l.record_id = b.record_id
+                WHERE b.key = ? LIMIT ?
+                """, [key, limit + 2])
+            let others = rows.filter { $0.int(0) != recordID }
+            if others.count > limit { continue }
+            for row in others {
+                if let ep = row.string(1), ep != excluding { enterpriseIDs.insert(ep) }
+            }
         }
         let notAMatch = Set(try db.rows("SELECT record_b FROM not_a_match WHERE record_a = ? UNION SELECT record_a FROM not_a_match WHERE record_b = ?",
             [recordID, recordID]).compactMap { $0.int(0) })

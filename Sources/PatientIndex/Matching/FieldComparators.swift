@@ -68,9 +68,10 @@ package enum FieldComparators {
 
     /// Given and family exchanged (`SMITH, JOHN` entered as given `SMITH`, family `JOHN`).
     private static func swappedNames(_ a: MatchFeatures, _ b: MatchFeatures) -> Bool {
-        guard let ga = a.given, let fa = a.family, let gb = b.given, let fb = b.family, ga != fa, gb != fb else { return false }
+        guard let ga = a.given, let fa = a.family, let gb = b.given, let fb = b.family, ga != fa, gb != fb,
+            ga == fb || fa == gb else { return false }
         func close(_ x: String, _ y: String) -> Bool { x == y || JaroWinkler.similarity(x, y) >= 0.88 || Nicknames.areNicknames(x, y) }
-        return close(ga, fb) && close(fa, gb) && (ga == fb || fa == gb)
+        return close(ga, fb) && close(fa, gb)
     }
 
     private static func middleLevel(_ a: MatchFeatures, _ b: MatchFeatures) -> String {
@@ -93,7 +94,7 @@ package enum FieldComparators {
         }
         if a == b { return "exact" }
         if a.dayMonthSwapped == b { return "transposed" }
-        if isTypo(Array(a.compact.utf8), Array(b.compact.utf8)) || (abs(a.year - b.year) == 1 && a.month == b.month && a.day == b.day) {
+        if isTypo(a.compactDigits, b.compactDigits) || (abs(a.year - b.year) == 1 && a.month == b.month && a.day == b.day) {
             return "oneDigit"
         }
         if a.year == b.year { return "yearOnly" }

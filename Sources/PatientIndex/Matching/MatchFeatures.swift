@@ -16,11 +16,30 @@ package struct MatchDate: Sendable, Codable, Hashable, CustomStringConvertible {
     package var precision: ClinicalTime.Precision { day != nil ? .day : month != nil ? .month : .year }
 
     /// `YYYYMMDD`, `YYYYMM` or `YYYY`.
-    package var compact: String {
-        var text = String(format: "%04d", year)
-        if let month { text += String(format: "%02d", month) }
-        if let day { text += String(format: "%02d", day) }
-        return text
+    package var compact: String { String(decoding: compactDigits, as: UTF8.self) }
+
+    /// ``compact`` as ASCII digits, without formatting a string (the comparator runs once per candidate).
+    package var compactDigits: [UInt8] {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(8)
+        func append(_ value: Int, width: Int) {
+            // Zero-padded to `width`, as "%0*d" would (a negative year keeps its sign).
+            if value < 0 { digits.append(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            var reversed: [UInt8] = []
+            repeat {
+                reversed.append(UInt8(48 + magnitude % 10))
+                magnitude /= 10
+            } while magnitude > 0
+            if reversed.count < width - (value < 0 ? 1 : 0) {
+                digits.append(contentsOf: repeatElement(UInt8(48), count: width - (value < 0 ? 1 : 0) - reversed.count))
+            }
+            digits.append(contentsOf: reversed.reversed())
+        }
+        append(year, width: 4)
+        if let month { append(month, width: 2) }
+        if let day { append(day, width: 2) }
+        return digits
     }
 
     /// The date with day and month exchanged (`1980-03-07` → `1980-07-03`) when that is another valid date.

@@ -217,7 +217,9 @@ import Testing
         let deadline = Date().addingTimeInterval(15)
         func archived() -> [String] { (FileManager.default.enumerator(atPath: gateway.directory + "/archive")?.allObjects as? [String]) ?? [] }
         func failed() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: gateway.directory + "/failed")) ?? [] }
-        while (!archived().contains(where: { $0.hasSuffix("adt.hl7") }) || failed().count < 2) && Date() < deadline { usleep(20_000) }
+        // The error file is written atomically (a temporary name, then a rename): wait for its final name.
+        while (!archived().contains(where: { $0.hasSuffix("adt.hl7") }) || !Set(failed()).isSuperset(of: ["junk.hl7", "junk.hl7.error.txt"]))
+            && Date() < deadline { usleep(20_000) }
         #expect(archived().contains(where: { $0.hasSuffix("adt.hl7") }))
         #expect(failed().sorted() == ["junk.hl7", "junk.hl7.error.txt"])
         #expect(try gateway.messageCount() == 2)

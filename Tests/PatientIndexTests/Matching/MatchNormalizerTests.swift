@@ -75,6 +75,18 @@ struct MatchNormalizerTests {
         #expect(MatchDate(year: 1980, month: 3, day: 17).dayMonthSwapped == nil)
     }
 
+    @Test("Compact birth dates are zero-padded digits, as blocking keys have always written them")
+    func compactDates() {
+        #expect(MatchDate(year: 1980, month: 3, day: 7).compact == "19800307")
+        #expect(MatchDate(year: 2004, month: 11).compact == "200411")
+        #expect(MatchDate(year: 871).compact == "0871")
+        for (year, month, day) in [(1900, 1, 1), (1999, 12, 31), (2024, 2, 29), (12, 5, 9)] {
+            let date = MatchDate(year: year, month: month, day: day)
+            #expect(date.compact == String(format: "%04d%02d%02d", year, month, day))
+            #expect(date.compactDigits == Array(date.compact.utf8))
+        }
+    }
+
     @Test("Features survive a JSON round trip")
     func codable() throws {
         let f = matchFeatures(matchPatient(mrn: "1", family: "O'Neil", given: ["Peggy"], birth: "1950-02-03", sex: .female, phone: "617-555-0101", street: ["1 Main St"], zip: "02118"))
