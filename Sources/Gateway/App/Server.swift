@@ -20,6 +20,7 @@ package final class Server: @unchecked Sendable {
     private var mllpServers: [MLLPServer] = []
     private var httpServer: HTTPServer?
     private var inbox: InboxWatcher?
+    private let trimmer = MemoryTrimmer()
 
     /// Opens the database and starts the writer and workers (listeners start with ``start()``).
     package init(configuration: GatewayConfiguration, workers: Int = 2) throws {
@@ -57,6 +58,7 @@ package final class Server: @unchecked Sendable {
 
     /// Starts every configured listener and the inbox.
     package func start() throws {
+        trimmer.start()
         let tls = configuration.tls.map { settings -> TLSConfiguration in
             TLSConfiguration(certificatePath: settings.certificate, privateKeyPath: settings.privateKey,
                              clientCAPath: settings.clientCA, requireClientCertificate: settings.requireClientCertificate)
@@ -151,6 +153,7 @@ package final class Server: @unchecked Sendable {
 
     /// Stops listeners (no new work), drains the inbox, workers and writer.
     package func stop() {
+        trimmer.stop()
         for server in mllpServers { server.stop() }
         httpServer?.stop()
         inbox?.stop()

@@ -180,3 +180,23 @@ import Testing
         }
     }
 }
+
+@Suite struct MemoryTrimmerTests {
+    @Test func glibcTrimIsFound() {
+        // On glibc the symbol must resolve, or the gateway's resident size drifts up unnoticed.
+        #expect(MemoryTrimmer.isAvailable)
+        MemoryTrimmer.trim()
+    }
+
+    @Test func theTrimThreadStopsPromptly() {
+        // An hour between trims, yet stop() returns at once, with the thread gone.
+        let trimmer = MemoryTrimmer(interval: 3600)
+        trimmer.start()
+        usleep(20_000)
+        #expect(trimmer.isRunning)
+        let started = Date()
+        trimmer.stop()
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(!trimmer.isRunning)
+    }
+}
