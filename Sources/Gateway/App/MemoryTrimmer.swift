@@ -16,7 +16,6 @@ final class MemoryTrimmer: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopping = false
     private var running = false
-    private var thread: Thread?
 
     /// glibc's `malloc_trim` (not in the Glibc module's headers), looked up once; `nil` on other C libraries.
     private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
@@ -57,7 +56,6 @@ final class MemoryTrimmer: @unchecked Sendable {
             condition.unlock()
         }
         thread.name = "concord-trim"
-        self.thread = thread
         thread.start()
     }
 

@@ -110,6 +110,11 @@ package final class IngestService: Sendable {
             sha256 = PatientIndexStore.messageHash(parsed.raw)
             submissions = parsed.failure == nil ? parsed.submissions.map { try? PatientIndexStore.prepare($0) } : []
         }
+
+        /// The prepared form of submission `index`, when there is one.
+        func submission(_ index: Int) -> PreparedSubmission? {
+            submissions.indices.contains(index) ? submissions[index] : nil
+        }
     }
 
     /// Runs inside the writer's transaction: log, ingest (in a savepoint), record the ACK.
@@ -138,11 +143,10 @@ package final class IngestService: Sendable {
                 var outcomes: [PatientOutcome] = []
                 var flags: [DuplicateTestFlag] = []
                 for (i, submission) in parsed.submissions.enumerated() {
-                    let outcome: IngestOutcome
-                    if let ready = prepared?.submissions.indices.contains(i) == true ? prepared?.submissions[i] : nil {
-                        outcome = try store.ingest(ready, messageID: logID)
+                    let outcome = if let ready = prepared?.submission(i) {
+                        try store.ingest(ready, messageID: logID)
                     } else {
-                        outcome = try store.ingest(submission, messageID: logID)
+                        try store.ingest(submission, messageID: logID)
                     }
                     outcomes += outcome.patients
                     flags += outcome.flags
