@@ -69,6 +69,7 @@ package final class Connection {
     /// Sets a busy timeout, turns foreign keys on, and for writable file databases WAL mode with
     /// `synchronous=FULL`: a commit is durable when it returns.
     package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+        _ = Self.configured
         self.path = path
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
@@ -87,6 +88,9 @@ package final class Connection {
             try execute("PRAGMA synchronous = FULL")
         }
     }
+
+    /// SQLite's process-wide configuration, applied once before the first connection opens.
+    private static let configured: Void = { _ = concord_sqlite_configure() }()
 
     deinit {
         statementCache.removeAll()
@@ -132,27 +136,28 @@ package final class Connection {
     package func run(_ sql: String, _ parameters: [SQLBindable] = []) throws -> Int {
         let statement = try cached(sql)
         defer { statement.reset() }
-        try statement.bind(parameters)
-        while try statement.step() {}
-        return changes
+        return try statement.withBindings(parameters) {
+            while try statement.step() {}
+            return changes
+        }
     }
 
     /// Runs a query with bound parameters and returns every row.
     package func rows(_ sql: String, _ parameters: [SQLBindable] = []) throws -> [Row] {
         let statement = try cached(sql)
         defer { statement.reset() }
-        try statement.bind(parameters)
-        var result: [Row] = []
-        while try statement.step() { result.append(statement.row()) }
-        return result
+        return try statement.withBindings(parameters) {
+            var result: [Row] = []
+            while try statement.step() { result.append(statement.row()) }
+            return result
+        }
     }
 
     /// The first row of a query, or `nil`.
     package func row(_ sql: String, _ parameters: [SQLBindable] = []) throws -> Row? {
         let statement = try cached(sql)
         defer { statement.reset() }
-        try statement.bind(parameters)
-        return try statement.step() ? statement.row() : nil
+        return try statement.withBindings(parameters) { try statement.step() ? statement.row() : nil }
     }
 
     /// The first column of the first row, or `.null`.
@@ -167,13 +172,13 @@ package final class Connection {
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolling back when it throws.
     @discardableResult
     package func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try control("BEGIN IMMEDIATE")
         do {
             let value = try body()
-            try execute("COMMIT")
+            try control("COMMIT")
             return value
         } catch {
-            try? execute("ROLLBACK")
+            try? control("ROLLBACK")
             throw error
         }
     }
@@ -185,16 +190,24 @@ package final class Connection {
         // The name is spliced into SQL, so it must be a plain identifier (callers pass literals).
         precondition(!name.isEmpty && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) },
                      "savepoint name must be an identifier")
-        try execute("SAVEPOINT \(name)")
+        try control("SAVEPOINT \(name)")
         do {
             let value = try body()
-            try execute("RELEASE \(name)")
+            try control("RELEASE \(name)")
             return value
         } catch {
-            try? execute("ROLLBACK TO \(name)")
-            try? execute("RELEASE \(name)")
+            try? control("ROLLBACK TO \(name)")
+            try? control("RELEASE \(name)")
             throw error
         }
+    }
+
+    /// Runs a transaction-control statement (BEGIN, COMMIT, SAVEPOINT …) from the statement cache: a group
+    /// commit runs two of them per message, and `sqlite3_exec` would compile each one every time.
+    private func control(_ sql: String) throws {
+        let statement = try cached(sql)
+        defer { statement.reset() }
+        while try statement.step() {}
     }
 
     /// Applies each migration not yet recorded in the `schema_migrations` table, in version order, each
@@ -250,24 +263,47 @@ package final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
-    /// Binds parameters by position (1-based in SQL, in array order here).
-    package func bind(_ parameters: [SQLBindable]) throws {
-        sqlite3_clear_bindings(handle)
-        for (i, parameter) in parameters.enumerated() {
-            let index = Int32(i + 1)
-            let rc: Int32
-            switch parameter.sqlValue {
-            case .null: rc = sqlite3_bind_null(handle, index)
-            case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
-            case .real(let v): rc = sqlite3_bind_double(handle, index, v)
-            case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, concord_sqlite_transient())
-            case .blob(let v):
-                rc = v.withUnsafeBytes { raw in
-                    sqlite3_bind_blob64(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(raw.count), concord_sqlite_transient())
+    /// Binds `parameters` without copying them and runs `body` (which steps the statement) while they are
+    /// bound. SQLite is told the values are static (no copy of each text and blob into its own heap): they
+    /// are the Swift values' own bytes, valid for exactly as long as `body` runs, since each one is bound
+    /// inside its `withUTF8`/`withUnsafeBytes` scope. Reset the statement before its values go away (the
+    /// callers do, in `defer`), and bind again before stepping it again.
+    package func withBindings<R>(_ parameters: [SQLBindable], _ body: () throws -> R) throws -> R {
+        if parameters.count < Int(sqlite3_bind_parameter_count(handle)) { sqlite3_clear_bindings(handle) }
+        return try bindStatic(parameters.map(\.sqlValue), from: 0, body)
+    }
+
+    private func bindStatic<R>(_ values: [SQLValue], from i: Int, _ body: () throws -> R) throws -> R {
+        guard i < values.count else { return try body() }
+        let index = Int32(i + 1)
+        func check(_ rc: Int32) throws { guard rc == SQLITE_OK else { throw connection.lastError(sql: sql, code: rc) } }
+        switch values[i] {
+        case .null: try check(sqlite3_bind_null(handle, index))
+        case .integer(let v): try check(sqlite3_bind_int64(handle, index, v))
+        case .real(let v): try check(sqlite3_bind_double(handle, index, v))
+        case .text(var v):
+            return try v.withUTF8 { bytes in
+                try bytes.withMemoryRebound(to: CChar.self) { chars in
+                    // A zero-length text still needs a non-null pointer: SQLite copies that one.
+                    if let base = chars.baseAddress {
+                        try check(sqlite3_bind_text64(handle, index, base, sqlite3_uint64(chars.count), nil, UInt8(SQLITE_UTF8)))
+                    } else {
+                        try check(sqlite3_bind_text64(handle, index, "", 0, concord_sqlite_transient(), UInt8(SQLITE_UTF8)))
+                    }
+                    return try bindStatic(values, from: i + 1, body)
                 }
             }
-            guard rc == SQLITE_OK else { throw connection.lastError(sql: sql, code: rc) }
+        case .blob(let v):
+            return try v.withUnsafeBytes { raw in
+                if let base = raw.baseAddress {
+                    try check(sqlite3_bind_blob64(handle, index, base, sqlite3_uint64(raw.count), nil))
+                } else {
+                    try check(sqlite3_bind_zeroblob(handle, index, 0))
+                }
+                return try bindStatic(values, from: i + 1, body)
+            }
         }
+        return try bindStatic(values, from: i + 1, body)
     }
 
     /// Advances to the next row: `true` when a row is available, `false` when done.
@@ -295,7 +331,8 @@ package final class Statement {
             case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(handle, i)))
             case SQLITE_TEXT:
                 if let text = sqlite3_column_text(handle, i) {
-                    values.append(.text(String(cString: text)))
+                    let length = Int(sqlite3_column_bytes(handle, i))
+                    values.append(.text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self)))
                 } else {
                     values.append(.null)
                 }

@@ -98,4 +98,40 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM t") == .integer(0))
         #expect(!db.isInTransaction)
     }
+
+    /// Values are bound without a copy (SQLite is told they are static): the edge cases of that path.
+    @Test func staticBindingKeepsEmptyValuesNulBytesAndRebindsCleanly() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (k INTEGER, s TEXT, b BLOB)")
+        try db.run("INSERT INTO t VALUES (?, ?, ?)", [Int64(1), "", [UInt8]()])
+        // HL7 text can carry a NUL a sender left in; it must come back whole, not cut at the NUL.
+        try db.run("INSERT INTO t VALUES (?, ?, ?)", [Int64(2), "PID|1\u{0}||E100^^^RMC", [UInt8]([0x00, 0x0b, 0x00])])
+        // Bound values are the Swift strings' own bytes: a string built at run time, not a literal.
+        let built = (0..<50).map { "OBX|\($0)|NM|2823-3^Potassium^LN||4.\($0 % 10)|mmol/L" }.joined(separator: "\r")
+        try db.run("INSERT INTO t VALUES (?, ?, ?)", [Int64(3), built, Array(built.utf8)])
+        let empty = try #require(try db.row("SELECT s, b, typeof(s), typeof(b) FROM t WHERE k = 1"))
+        #expect(empty.string(0) == "")
+        #expect(empty.blob(1) == [])
+        #expect(empty.string(2) == "text")
+        #expect(empty.string(3) == "blob")
+        let nul = try #require(try db.row("SELECT s, b, length(CAST(s AS BLOB)) FROM t WHERE k = 2"))
+        #expect(nul.string(0) == "PID|1\u{0}||E100^^^RMC")
+        #expect(nul.blob(1) == [0x00, 0x0b, 0x00])
+        #expect(nul.int(2) == 18)
+        let long = try #require(try db.row("SELECT s, b FROM t WHERE k = 3"))
+        #expect(long.string(0) == built)
+        #expect(long.blob(1) == Array(built.utf8))
+        // The same cached statement run again with fewer values: the missing ones are NULL, not the last run's.
+        try db.run("INSERT INTO t VALUES (?, ?, ?)", [Int64(4), "kept", [UInt8]([1])])
+        try db.run("INSERT INTO t (k, s, b) VALUES (?1, ?2, ?3)", [Int64(5), "x", [UInt8]([2])])
+        try db.run("INSERT INTO t (k, s, b) VALUES (?1, ?2, ?3)", [Int64(6)])
+        let partial = try #require(try db.row("SELECT s, b FROM t WHERE k = 6"))
+        #expect(partial[0] == .null)
+        #expect(partial[1] == .null)
+        // A query whose parameters come from a temporary string still matches after the string is gone.
+        for k in 1...3 {
+            let key = String(k)
+            #expect(try db.scalar("SELECT count(*) FROM t WHERE CAST(k AS TEXT) = ?", [key]) == .integer(1))
+        }
+    }
 }
