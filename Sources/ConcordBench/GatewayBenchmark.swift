@@ -46,6 +46,7 @@ enum GatewayBenchmark {
             let accepted = Atomic<Int>(0)
             let failures = Atomic<Int>(0)
             let start = Bench.now()
+            let cpuStart = Bench.processCPUSeconds()
             let group = DispatchGroup()
             for c in 0..<connections {
                 group.enter()
@@ -77,8 +78,10 @@ enum GatewayBenchmark {
             }
             group.wait()
             let seconds = Bench.now() - start
+            let processCPU = Bench.processCPUSeconds() - cpuStart
             let samples = latencies.withLock { $0 }
             let commits = server.writer.commitCounts
+            let writerCPU = server.writer.cpuSeconds
             server.stop()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
             let ok = accepted.load(ordering: .relaxed)
@@ -87,6 +90,10 @@ enum GatewayBenchmark {
             Bench.report("gateway.mllp", "msgs_per_s_c\(connections)", Double(ok) / seconds, unit: "msg/s", extra: extra)
             Bench.report("gateway.mllp", "ack_p50_ms_c\(connections)", Bench.percentile(samples, 50) * 1000, unit: "ms", extra: extra)
             Bench.report("gateway.mllp", "ack_p99_ms_c\(connections)", Bench.percentile(samples, 99) * 1000, unit: "ms", extra: extra)
+            // CPU per message: the writer's (the serial section) and the whole process's (server and the
+            // in-process clients). Less sensitive to other load on the machine than the rates.
+            Bench.report("gateway.mllp", "writer_cpu_us_per_msg_c\(connections)", writerCPU / Double(max(ok, 1)) * 1e6, unit: "us", extra: extra)
+            Bench.report("gateway.mllp", "process_cpu_us_per_msg_c\(connections)", processCPU / Double(max(ok, 1)) * 1e6, unit: "us", extra: extra)
         }
     }
 

@@ -31,6 +31,8 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
     /// Counters for metrics (read under the lock).
     private var committedBatches = 0
     private var committedJobs = 0
+    /// CPU time the writer thread has spent running batches (its own clock, not wall time).
+    private var busyCPUSeconds = 0.0
 
     /// - Parameters:
     ///   - transaction: runs its closure inside one transaction on `store` and commits (throws when the
@@ -100,6 +102,20 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
         return (committedBatches, committedJobs)
     }
 
+    /// CPU seconds the writer thread spent on batches since start (the single writer is the gateway's
+    /// serial section: this over the jobs is its cost per message, independent of other load).
+    package var cpuSeconds: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return busyCPUSeconds
+    }
+
+    private static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     /// Finishes the queued jobs and stops the thread. Jobs submitted afterwards fail at once.
     package func stop() {
         condition.lock()
@@ -124,6 +140,7 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
             pending.removeFirst(take)
             condition.unlock()
 
+            let cpuStart = Self.threadCPUSeconds()
             var commitError: Error?
             do {
                 try transaction(store) {
@@ -132,7 +149,9 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
             } catch {
                 commitError = error
             }
+            let cpu = Self.threadCPUSeconds() - cpuStart
             condition.lock()
+            busyCPUSeconds += cpu
             if commitError == nil {
                 committedBatches += 1
                 committedJobs += batch.count
