@@ -31,11 +31,36 @@ struct TestCatalog: Sendable {
 
     /// Upper-cases a key and canonicalizes the system (or leaves a facility name) before the first `|`.
     static func normalizeKey(_ key: String) -> String {
-        guard let bar = key.firstIndex(of: "|") else { return key.trimmingCharacters(in: .whitespaces).uppercased() }
+        guard let bar = key.firstIndex(of: "|") else { return asciiTrimmedUpper(key) ?? key.trimmingCharacters(in: .whitespaces).uppercased() }
         let left = CodeSystem.canonical(String(key[..<bar]))
-        let right = key[key.index(after: bar)...].trimmingCharacters(in: .whitespaces)
-        return (left + "|" + right).uppercased()
+        let rest = key[key.index(after: bar)...]
+        if let upperLeft = asciiTrimmedUpper(left[...], trim: false), let right = asciiTrimmedUpper(rest) {
+            return upperLeft + "|" + right
+        }
+        return (left + "|" + rest.trimmingCharacters(in: .whitespaces)).uppercased()
     }
+
+    /// `text` without surrounding spaces and tabs, upper-cased, when it is all ASCII (`nil` otherwise, for
+    /// Foundation's Unicode rules). Keys are looked up once per fact on every refresh, and nearly all of
+    /// them — LOINC codes, code-system URIs — are ASCII and already upper-case: those come back as they are.
+    static func asciiTrimmedUpper(_ text: Substring, trim: Bool = true) -> String? {
+        let utf8 = text.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        if trim {
+            while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start = utf8.index(after: start) }
+            while start < end, utf8[utf8.index(before: end)] == 0x20 || utf8[utf8.index(before: end)] == 0x09 { end = utf8.index(before: end) }
+        }
+        var needsUpper = false
+        for byte in utf8[start..<end] {
+            if byte >= 0x80 { return nil }
+            if byte >= 0x61 && byte <= 0x7A { needsUpper = true }
+        }
+        let trimmed = utf8[start..<end]
+        if !needsUpper { return String(Substring(trimmed)) }
+        return String(decoding: trimmed.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
+
+    static func asciiTrimmedUpper(_ text: String) -> String? { asciiTrimmedUpper(text[...]) }
 
     /// The LOINC code of a test code: a LOINC coding, else the first coding the local code map knows
     /// (by `system|code`, then by `facility|code`).
