@@ -39,7 +39,7 @@ def read_big():
 # Random patients: the same SQL on Concord's own tables, fetching the stored bytes without decoding
 # (a lower bound for any reader of this schema).
 def read_random(ep):
-    rows = con.execute("SELECT seq, data, t_start FROM unified_fact WHERE enterprise_id = ?1 "
+    rows = con.execute("SELECT id, data, t_start FROM unified_fact WHERE enterprise_id = ?1 "
                        "AND (?2 IS NULL OR t_end > ?2) AND (?3 IS NULL OR t_start < ?3)", (ep, None, None)).fetchall()
     flags = con.execute("SELECT id, status, data FROM fact_flag WHERE enterprise_id = ? AND active = 1 "
                         "ORDER BY later_time DESC, id", (ep,)).fetchall()

@@ -28,11 +28,12 @@ package final class Server: @unchecked Sendable {
         let directory = (configuration.database as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let facts = try Self.loadFacts(configuration.facts)
-        let store = try PatientIndexStore(path: configuration.database, ledger: FactLedger(configuration: facts))
+        let ledger = FactLedger(configuration: facts)
+        let store = try PatientIndexStore(path: configuration.database, ledger: ledger)
         writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
             try store.transaction(body)
         }
-        ingestService = IngestService(writer: writer, metrics: metrics)
+        ingestService = IngestService(writer: writer, metrics: metrics, ledger: ledger)
         operations = Operations(writer: writer, ingestService: ingestService, metrics: metrics)
         let path = configuration.database
         pool = WorkerPool(threads: workers) { API.Context(reader: try PatientIndexReader(path: path, ledger: FactLedger(configuration: facts))) }

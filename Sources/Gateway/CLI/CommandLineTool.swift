@@ -101,10 +101,11 @@ package enum CommandLineTool {
             self.facts = facts
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            let store = try PatientIndexStore(path: path, ledger: FactLedger(configuration: facts))
+            let ledger = FactLedger(configuration: facts)
+            let store = try PatientIndexStore(path: path, ledger: ledger)
             writer = GroupCommitWriter(store: store, maxBatch: 256) { store, body in try store.transaction(body) }
             let metrics = Metrics()
-            service = IngestService(writer: writer, metrics: metrics)
+            service = IngestService(writer: writer, metrics: metrics, ledger: ledger)
             operations = Operations(writer: writer, ingestService: service, metrics: metrics)
         }
 

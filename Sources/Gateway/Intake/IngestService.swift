@@ -54,10 +54,15 @@ package struct IngestReply: Sendable {
 package final class IngestService: Sendable {
     package let writer: GroupCommitWriter<PatientIndexStore>
     package let metrics: Metrics
+    /// The store's fact ledger (immutable lookups), for the work done ahead of the writer.
+    let ledger: FactLedger?
 
-    package init(writer: GroupCommitWriter<PatientIndexStore>, metrics: Metrics) {
+    /// `ledger`: the store's own (pass the instance the store was opened with); without it a new patient's
+    /// unified facts are computed on the writer.
+    package init(writer: GroupCommitWriter<PatientIndexStore>, metrics: Metrics, ledger: FactLedger? = nil) {
         self.writer = writer
         self.metrics = metrics
+        self.ledger = ledger
     }
 
     /// Parses `unit` on the calling thread, queues it for the writer, and calls `completion` after the
@@ -65,7 +70,7 @@ package final class IngestService: Sendable {
     package func ingest(_ unit: InboundUnit, completion: @escaping @Sendable (IngestReply) -> Void) {
         let parsed = MessageParser.parse(unit.raw, vouchedFacility: unit.vouchedFacility)
         // Everything that needs no look at the index is computed here, off the single writer thread.
-        let prepared = Prepared(parsed)
+        let prepared = Prepared(parsed, ledger: ledger)
         let metrics = self.metrics
         writer.submit({ store in try Self.commit(parsed, unit: unit, prepared: prepared, store: store) }) { result in
             let reply: IngestReply
@@ -105,10 +110,15 @@ package final class IngestService: Sendable {
     struct Prepared: Sendable {
         var sha256: String
         var submissions: [PreparedSubmission?]
+        /// The ACK the unit gets when it is ingested (AA), or when its parse failed (AE/AR): HL7 v2 only.
+        var ack: [UInt8]?
 
-        init(_ parsed: ParsedUnit) {
+        init(_ parsed: ParsedUnit, ledger: FactLedger? = nil) {
             sha256 = PatientIndexStore.messageHash(parsed.raw)
-            submissions = parsed.failure == nil ? parsed.submissions.map { try? PatientIndexStore.prepare($0) } : []
+            submissions = parsed.failure == nil ? parsed.submissions.map { try? PatientIndexStore.prepare($0, ledger: ledger) } : []
+            if parsed.format == .hl7v2 {
+                ack = MessageParser.acknowledgement(for: parsed, failure: parsed.failure, reject: parsed.failure?.rejects ?? false)
+            }
         }
 
         /// The prepared form of submission `index`, when there is one.
@@ -117,12 +127,16 @@ package final class IngestService: Sendable {
         }
     }
 
-    /// Runs inside the writer's transaction: log, ingest (in a savepoint), record the ACK.
+    /// Runs inside the writer's transaction: log (with the outcome it is expected to have), ingest in a
+    /// savepoint, and only when the ingest rolls back, mark the logged message failed.
     static func commit(_ parsed: ParsedUnit, unit: InboundUnit, prepared: Prepared? = nil, store: PatientIndexStore) throws -> IngestReply {
+        let prepared = prepared ?? Prepared(parsed)
+        let failure = parsed.failure
         let logged = try store.logMessage(
             raw: unit.raw, channel: unit.channel, format: parsed.format.sourceFormat?.rawValue,
             senderApplication: parsed.senderApplication, senderFacility: parsed.senderFacility, controlID: parsed.controlID,
-            sha256: prepared?.sha256)
+            sha256: prepared.sha256, status: failure == nil ? .ingested : .failed, error: failure?.description,
+            errorPosition: failure?.position, ack: prepared.ack)
         let logID: Int64
         switch logged {
         case .duplicate(let id, let ack, _):
@@ -132,30 +146,33 @@ package final class IngestService: Sendable {
         case .stored(let id):
             logID = id
         }
-        if let failure = parsed.failure {
-            let ack = parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: failure, reject: failure.rejects) : nil
-            try store.markFailed(logID, error: failure.description, position: failure.position, ack: ack)
-            return IngestReply(status: .failed, messageLogID: logID, format: parsed.format, ack: ack, error: failure,
+        if let failure {
+            return IngestReply(status: .failed, messageLogID: logID, format: parsed.format, ack: prepared.ack, error: failure,
                                outcomes: [], flags: [], notes: parsed.notes)
         }
         do {
-            let (outcomes, flags) = try store.withTransaction {
-                var outcomes: [PatientOutcome] = []
-                var flags: [DuplicateTestFlag] = []
-                for (i, submission) in parsed.submissions.enumerated() {
-                    let outcome = if let ready = prepared?.submission(i) {
-                        try store.ingest(ready, messageID: logID)
-                    } else {
-                        try store.ingest(submission, messageID: logID)
-                    }
-                    outcomes += outcome.patients
-                    flags += outcome.flags
-                }
-                return (outcomes, flags)
+            func ingest(_ i: Int, _ submission: Submission) throws -> IngestOutcome {
+                if let ready = prepared.submission(i) { return try store.ingest(ready, messageID: logID) }
+                return try store.ingest(submission, messageID: logID)
             }
-            let ack = parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: nil, reject: false) : nil
-            try store.markIngested(logID, ack: ack)
-            return IngestReply(status: .ingested, messageLogID: logID, format: parsed.format, ack: ack, error: nil,
+            var outcomes: [PatientOutcome] = []
+            var flags: [DuplicateTestFlag] = []
+            if parsed.submissions.count == 1 {
+                // One submission is its own savepoint already.
+                let outcome = try ingest(0, parsed.submissions[0])
+                outcomes = outcome.patients
+                flags = outcome.flags
+            } else {
+                // A batch file's submissions stand or fall together.
+                try store.withTransaction {
+                    for (i, submission) in parsed.submissions.enumerated() {
+                        let outcome = try ingest(i, submission)
+                        outcomes += outcome.patients
+                        flags += outcome.flags
+                    }
+                }
+            }
+            return IngestReply(status: .ingested, messageLogID: logID, format: parsed.format, ack: prepared.ack, error: nil,
                                outcomes: outcomes, flags: flags, notes: parsed.notes)
         } catch {
             // The ingest's savepoint rolled back; the message stays logged with its error for reprocessing.

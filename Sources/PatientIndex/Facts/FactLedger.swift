@@ -108,6 +108,8 @@ package final class FactLedger: Sendable {
     @discardableResult
     func record(_ facts: [(ClinicalFact, PreparedFact)], sourceRecordID: Int64, messageLogID: Int64?, in db: Connection) throws -> [FactInstance] {
         var written: [FactInstance] = []
+        // Bound once (same format as the column's default), not evaluated by SQLite for every row.
+        let now = IndexRows.timestamp()
         for (fact, prepared) in facts {
             var local: Code?
             switch fact.body {
@@ -118,17 +120,59 @@ package final class FactLedger: Sendable {
             try db.run(
                 """
                 INSERT OR IGNORE INTO fact_instance
-                    (source_record_id, message_log_id, kind, facility, fingerprint, body, provenance, local_system, local_code, local_display)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (source_record_id, message_log_id, kind, facility, fingerprint, body, provenance, local_system, local_code, local_display,
+                     recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [sourceRecordID, messageLogID, fact.kind.rawValue, fact.provenance.source.facility, prepared.fingerprint,
                  prepared.body, prepared.provenance,
-                 local?.system, local?.code, local?.display])
+                 local?.system, local?.code, local?.display, now])
             if db.changes == 1 {
                 written.append(FactInstance(id: db.lastInsertRowID, recordID: sourceRecordID, body: fact.body, provenance: fact.provenance))
             }
         }
         return written
+    }
+
+    /// The stored `unified_fact.data` of a fact: its compact encoding without the id, which is the row's
+    /// `id` column. Without the id the encoding depends only on the fact's content, so the unified facts of
+    /// a new patient can be encoded before the writer knows the instance ids (see `prepareNewPatient`).
+    static func storedForm(_ fact: UnifiedFact) throws -> [UInt8] {
+        var anonymous = fact
+        anonymous.id = ""
+        return try CompactCodec.encode(anonymous)
+    }
+
+    /// The unified facts of an enterprise patient whose only facts are `facts` (its one source record is
+    /// new), computed with provisional instance ids `0..<facts.count` in the order the facts will be
+    /// recorded: content-only, so it runs on the parsing worker (`PatientIndexStore.prepare`). `nil` when it
+    /// cannot stand in for the writer's own refresh: two facts with one fingerprint (the ledger keeps one),
+    /// or a duplicate-test flag inside the submission itself (flags carry the final ids).
+    func prepareNewPatient(_ facts: [ClinicalFact], prepared: [PreparedFact]) throws -> PreparedUnification? {
+        guard !facts.isEmpty, Set(prepared.map(\.fingerprint)).count == prepared.count else { return nil }
+        let instances = facts.enumerated().map { FactInstance(id: Int64($0.offset), recordID: 0, body: $0.element.body, provenance: $0.element.provenance) }
+        let groups = unifier.unify(instances)
+        guard rules.flags(enterpriseID: "", groups: groups).isEmpty else { return nil }
+        let rows = try groups.map { group in
+            let fact = group.unified
+            let interval = fact.body.time?.interval()
+            return PreparedUnification.Row(
+                firstInstance: Int(group.firstID), kind: fact.kind.rawValue, state: fact.state,
+                start: interval?.start.timeIntervalSince1970, end: interval?.end.timeIntervalSince1970, data: try Self.storedForm(fact))
+        }
+        return PreparedUnification(factCount: facts.count, rows: rows, ledger: ObjectIdentifier(self))
+    }
+
+    /// Writes the unified facts prepared by ``prepareNewPatient(_:prepared:)`` for a new enterprise patient,
+    /// given the ids its facts were recorded under. Returns false (writing nothing) when they do not fit:
+    /// another ledger configuration, or not every fact recorded.
+    func writeNewPatient(enterpriseID: String, instanceIDs: [Int64], prepared: PreparedUnification, in db: Connection) throws -> Bool {
+        guard prepared.ledger == ObjectIdentifier(self), instanceIDs.count == prepared.factCount else { return false }
+        for row in prepared.rows {
+            try db.run("INSERT INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [enterpriseID, "F-\(instanceIDs[row.firstInstance])", row.kind, row.state, row.start, row.end, row.data])
+        }
+        return true
     }
 
     /// Recomputes the unified facts and duplicate-test flags of one enterprise patient from the facts of its
@@ -155,17 +199,17 @@ package final class FactLedger: Sendable {
         }
         for group in groups {
             let fact = group.unified
-            let data = try CompactCodec.encode(fact)
-            if let old = stored.removeValue(forKey: fact.id), old == data { continue }
+            let data = try Self.storedForm(fact)
+            let old = stored.removeValue(forKey: fact.id)
+            if let old, old == data { continue }
             let interval = fact.body.time?.interval()
-            try db.run(
-                """
-                INSERT INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (enterprise_id, id) DO UPDATE SET
-                    kind = excluded.kind, state = excluded.state, t_start = excluded.t_start, t_end = excluded.t_end, data = excluded.data
-                """,
-                [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
-                 interval?.end.timeIntervalSince1970, data])
+            let values: [SQLBindable] = [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
+                                         interval?.end.timeIntervalSince1970, data]
+            if old == nil {
+                try db.run("INSERT INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            } else {
+                try db.run("REPLACE INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            }
         }
         for id in stored.keys {
             try db.run("DELETE FROM unified_fact WHERE enterprise_id = ? AND id = ?", [enterpriseID, id])
@@ -228,30 +272,33 @@ package final class FactLedger: Sendable {
             for kind in kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
                 rows += try db.rows(
                     """
-                    SELECT seq, data, t_start FROM unified_fact
+                    SELECT id, data, t_start FROM unified_fact
                     WHERE enterprise_id = ?1 AND kind = ?2 AND (?3 IS NULL OR t_end > ?3) AND (?4 IS NULL OR t_start < ?4)
                     """, [enterpriseID, kind.rawValue, lower, upper])
             }
         } else {
             rows = try db.rows(
                 """
-                SELECT seq, data, t_start FROM unified_fact
+                SELECT id, data, t_start FROM unified_fact
                 WHERE enterprise_id = ?1 AND (?2 IS NULL OR t_end > ?2) AND (?3 IS NULL OR t_start < ?3)
                 """, [enterpriseID, lower, upper])
         }
+        // Time order; untimed last; ties in the order the facts first arrived (the instance id in `F-<id>`).
+        func arrival(_ row: Row) -> Int64 { row.string(0).flatMap { Int64($0.dropFirst(2)) } ?? 0 }
         let ordered = rows.sorted { a, b in
             switch (a.double(2), b.double(2)) {
             case let (x?, y?) where x != y: return x < y
             case (nil, .some): return false
             case (.some, nil): return true
-            default: return (a.int(0) ?? 0) < (b.int(0) ?? 0)
+            default: return arrival(a) < arrival(b)
             }
         }
         return try ordered.map { row in
-            guard let data = row.blob(1) else {
-                throw FactLedgerError(.corruptRow, "unified fact without data", at: "unified_fact \(row.int(0) ?? -1)")
-            }
-            return try decode(UnifiedFact.self, data, at: "unified_fact \(row.int(0) ?? -1)")
+            let position = "unified_fact \(enterpriseID) \(row.string(0) ?? "?")"
+            guard let data = row.blob(1), let id = row.string(0) else { throw FactLedgerError(.corruptRow, "unified fact without data", at: position) }
+            var fact = try decode(UnifiedFact.self, data, at: position)
+            fact.id = id
+            return fact
         }
     }
 
@@ -379,4 +426,22 @@ package final class FactLedger: Sendable {
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
+}
+
+/// The unified facts of a new patient computed ahead of the writer (``FactLedger/prepareNewPatient(_:prepared:)``).
+struct PreparedUnification: Sendable {
+    struct Row: Sendable {
+        /// Position (in recording order) of the fact whose instance id names the unified fact.
+        var firstInstance: Int
+        var kind: String
+        var state: String
+        var start: Double?
+        var end: Double?
+        /// ``FactLedger/storedForm(_:)``.
+        var data: [UInt8]
+    }
+    var factCount: Int
+    var rows: [Row]
+    /// The ledger that computed it (its configuration decides identity).
+    var ledger: ObjectIdentifier
 }

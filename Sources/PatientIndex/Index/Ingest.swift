@@ -75,13 +75,15 @@ extension PatientIndexStore {
             if let current = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) { outcomes[i].enterpriseID = current }
         }
         var recorded: [Int64: [FactInstance]] = [:]
+        var unifications: [Int64: PreparedUnification] = [:]
         for outcome in outcomes {
+            unifications[outcome.recordID] = prepared.newPatientFacts[outcome.subject]
             let facts = zip(submission.facts, prepared.facts).filter { $0.0.subject == outcome.subject }
             if !facts.isEmpty {
                 recorded[outcome.recordID, default: []] += try ledger.record(facts, sourceRecordID: outcome.recordID, messageLogID: messageID, in: db)
             }
         }
-        let flags = try refresh(affected, now: now, recorded: recorded)
+        let flags = try refresh(affected, now: now, recorded: recorded, unifications: unifications)
         return IngestOutcome(messageID: messageID, patients: outcomes, sourceMerges: sourceMerges, flags: flags)
     }
 
@@ -89,8 +91,11 @@ extension PatientIndexStore {
     ///
     /// `recorded`: the fact instances this ingest wrote, by record. An enterprise patient created by this
     /// ingest whose members were all created by it too has no other facts, no unified facts and no flags
-    /// yet, so its refresh starts from these instead of reading them back.
-    func refresh(_ enterpriseIDs: [String], now: String, recorded: [Int64: [FactInstance]] = [:]) throws -> [DuplicateTestFlag] {
+    /// yet, so its refresh starts from these instead of reading them back; when its one record's unified
+    /// facts were prepared ahead (`unifications`, by record), they are written as they are.
+    func refresh(
+        _ enterpriseIDs: [String], now: String, recorded: [Int64: [FactInstance]] = [:], unifications: [Int64: PreparedUnification] = [:]
+    ) throws -> [DuplicateTestFlag] {
         var flags: [DuplicateTestFlag] = []
         for id in enterpriseIDs {
             let members = try IndexRows.memberIDs(of: id, in: db)
@@ -99,7 +104,13 @@ extension PatientIndexStore {
             if members.isEmpty {
                 try ledger.forget(enterpriseID: id, in: db)
             } else if onlyNew {
-                flags += try ledger.refresh(enterpriseID: id, newPatientInstances: members.flatMap { recorded[$0] ?? [] }, in: db)
+                let instances = members.flatMap { recorded[$0] ?? [] }
+                if members.count == 1, let unification = unifications[members[0]],
+                    try ledger.writeNewPatient(enterpriseID: id, instanceIDs: instances.map(\.id), prepared: unification, in: db)
+                {
+                    continue
+                }
+                flags += try ledger.refresh(enterpriseID: id, newPatientInstances: instances, in: db)
             } else {
                 flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: db)
             }

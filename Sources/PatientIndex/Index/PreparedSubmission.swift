@@ -13,6 +13,9 @@ package struct PreparedSubmission: Sendable {
     var records: [PreparedRecord]
     /// One per `submission.facts`, in order.
     var facts: [PreparedFact]
+    /// By subject: the unified facts the subject's enterprise patient gets when the ingest makes it a new
+    /// patient of its own (the usual case for a first message), when the ledger could compute them ahead.
+    var newPatientFacts: [Int: PreparedUnification] = [:]
 }
 
 /// A patient record ready for the index.
@@ -47,10 +50,20 @@ struct PreparedFact: Sendable {
 
 extension PatientIndexStore {
     /// Computes the content-only parts of an ingest (pure; call it on any thread, before the writer).
-    package static func prepare(_ submission: Submission) throws -> PreparedSubmission {
-        PreparedSubmission(
+    /// With `ledger` (the store's own), the unified facts of each subject as a new patient are computed too.
+    package static func prepare(_ submission: Submission, ledger: FactLedger? = nil) throws -> PreparedSubmission {
+        var prepared = PreparedSubmission(
             submission: submission,
             records: try submission.patients.map(PreparedRecord.init),
             facts: try submission.facts.map(FactLedger.prepare))
+        if let ledger {
+            for subject in submission.patients.indices {
+                let mine = zip(submission.facts, prepared.facts).filter { $0.0.subject == subject }
+                if let unification = try ledger.prepareNewPatient(mine.map(\.0), prepared: mine.map(\.1)) {
+                    prepared.newPatientFacts[subject] = unification
+                }
+            }
+        }
+        return prepared
     }
 }

@@ -87,24 +87,38 @@ package final class PatientIndexStore {
         }
     }
 
+    /// Runs `body` in the current transaction as it is (no savepoint: for bodies whose only write is a
+    /// single statement, which SQLite makes atomic by itself), else in a new transaction.
+    func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        db.isInTransaction ? try body() : try transaction(body)
+    }
+
     // MARK: Message log
 
-    /// Stores a received message before it is parsed. A message whose sender application, facility and
-    /// control id (MSH-3, MSH-4, MSH-10) were seen before is a re-send: nothing is stored and the earlier
-    /// message's id, ACK and status come back, so the same ACK can be sent again and the message is not
-    /// ingested twice. Without a control id, identical bytes (same SHA-256) count as the re-send.
     /// The hash `logMessage` stores with a message (hex SHA-256 of its bytes); pass it in when computed ahead.
     package static func messageHash(_ raw: [UInt8]) -> String { SHA256.hex(raw) }
 
+    /// Stores a received message. A message whose sender application, facility and control id (MSH-3,
+    /// MSH-4, MSH-10) were seen before is a re-send: nothing is stored and the earlier message's id, ACK
+    /// and status come back, so the same ACK can be sent again and the message is not ingested twice.
+    /// Without a control id, identical bytes (same SHA-256) count as the re-send.
+    ///
+    /// `status`, `error`, `errorPosition` and `ack` are what the row is stored with: a caller that already
+    /// knows how the message will end (parse failures; the AA of a message ingested in the same
+    /// transaction, which becomes `failed` through ``markFailed(_:error:position:ack:)`` if the ingest rolls
+    /// back) writes the row once instead of inserting and then updating it — the update rewrote the raw
+    /// bytes' pages and the status index for every message.
     package func logMessage(
         raw: [UInt8], channel: MessageChannel, format: String?, senderApplication: String?, senderFacility: String?,
-        controlID: String?, sha256: String? = nil
+        controlID: String?, sha256: String? = nil, status: MessageStatus = .received, error: String? = nil,
+        errorPosition: String? = nil, ack: [UInt8]? = nil
     ) throws -> MessageLogResult {
         let application = senderApplication?.nilIfBlank ?? ""
         let facility = senderFacility?.nilIfBlank ?? ""
         let control = controlID?.nilIfBlank
         let hash = sha256 ?? Self.messageHash(raw)
-        return try withTransaction {
+        // One lookup and one insert: atomic without a savepoint of its own inside a group commit.
+        return try inTransaction {
             let earlier: Row?
             if let control {
                 earlier = try db.row(
@@ -121,16 +135,18 @@ package final class PatientIndexStore {
                 return .duplicate(id, ack: ack, status: status)
             }
             try db.run("""
-                INSERT INTO message_log (received_at, channel, format, sender_application, sender_facility, control_id, sha256, raw, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received')
-                """, [IndexRows.timestamp(), channel.rawValue, format?.nilIfBlank, application, facility, control, hash, raw])
+                INSERT INTO message_log (received_at, channel, format, sender_application, sender_facility, control_id, sha256, raw, status,
+                    error, error_position, ack)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [IndexRows.timestamp(), channel.rawValue, format?.nilIfBlank, application, facility, control, hash, raw,
+                      status.rawValue, error, errorPosition, ack])
             return .stored(db.lastInsertRowID)
         }
     }
 
     /// Marks a message ingested, with the ACK sent for it (kept to answer re-sends).
     package func markIngested(_ id: Int64, ack: [UInt8]?) throws {
-        try withTransaction {
+        try inTransaction {
             try db.run("UPDATE message_log SET status = 'ingested', error = NULL, error_position = NULL, ack = ? WHERE id = ?", [ack, id])
             guard db.changes == 1 else { throw PatientIndexError(.notFound, "message \(id)") }
         }
@@ -138,7 +154,7 @@ package final class PatientIndexStore {
 
     /// Marks a message failed with its error and where in the message it happened (kept for re-processing).
     package func markFailed(_ id: Int64, error: String, position: String?, ack: [UInt8]?) throws {
-        try withTransaction {
+        try inTransaction {
             try db.run("UPDATE message_log SET status = 'failed', error = ?, error_position = ?, ack = ? WHERE id = ?", [error, position, ack, id])
             guard db.changes == 1 else { throw PatientIndexError(.notFound, "message \(id)") }
         }
@@ -148,7 +164,7 @@ package final class PatientIndexStore {
 
     /// Appends to the audit log. `detail` must carry no patient data (ids and counts only).
     package func audit(actor: String, action: String, patientIDs: [String], detail: String?) throws {
-        try withTransaction {
+        try inTransaction {
             try db.run("INSERT INTO audit (time, actor, action, patient_ids, detail) VALUES (?, ?, ?, ?, ?)",
                 [IndexRows.timestamp(), actor, action, patientIDs.joined(separator: ","), detail])
         }

@@ -58,6 +58,40 @@ import Testing
         #expect(throws: PatientIndexError(.notFound, "")) { try index.store.markIngested(999, ack: nil) }
     }
 
+    /// The gateway writes a message's row once, with how it ended, inside the ingest's group commit.
+    @Test func aMessageLoggedWithItsOutcomeIsStoredOnceAndAnswersItsResend() throws {
+        let index = try TemporaryIndex()
+        let ack = Array("MSH|^~\\&|CONCORD|HIE|EPIC|RIVERSIDE_MC|20240502083001||ACK^A04|ACK00017|P|2.5.1\rMSA|AA|MSG00017\r".utf8)
+        let nack = Array("MSH|^~\\&|CONCORD|HIE|EPIC|RIVERSIDE_MC|20240502083001||ACK|ACK00018|P|2.5.1\rMSA|AR|MSG00018\r".utf8)
+        let bad = Array("MSH|^~\\&|EPIC|RIVERSIDE_MC|CONCORD|HIE|20240502083000||ADT^A04|MSG00018|P|2.5.1\rPID|1||\r".utf8)
+        let (good, failed) = try index.store.db.transaction {
+            let good = try index.store.logMessage(raw: Self.adt, channel: .mllp, format: "hl7v2", senderApplication: "EPIC",
+                senderFacility: "RIVERSIDE_MC", controlID: "MSG00017", status: .ingested, ack: ack)
+            let failed = try index.store.logMessage(raw: bad, channel: .mllp, format: "hl7v2", senderApplication: "EPIC",
+                senderFacility: "RIVERSIDE_MC", controlID: "MSG00018", status: .failed, error: "PID-3 patient identifier list is empty",
+                errorPosition: "PID[1]-3", ack: nack)
+            return (good, failed)
+        }
+        guard case .stored(let goodID) = good, case .stored(let failedID) = failed else { Issue.record("not stored: \(good) \(failed)"); return }
+        let reader = try index.reader()
+        let stored = try #require(try reader.message(id: goodID))
+        #expect(stored.status == .ingested)
+        #expect(stored.ack == ack)
+        #expect(stored.error == nil)
+        let rejected = try #require(try reader.message(id: failedID))
+        #expect(rejected.status == .failed)
+        #expect(rejected.error == "PID-3 patient identifier list is empty")
+        #expect(rejected.errorPosition == "PID[1]-3")
+        #expect(rejected.ack == nack)
+        #expect(rejected.raw == bad)
+        // Re-sends get the stored ACK back, whichever way the message ended.
+        #expect(try index.store.logMessage(raw: Self.adt, channel: .mllp, format: "hl7v2", senderApplication: "EPIC",
+            senderFacility: "RIVERSIDE_MC", controlID: "MSG00017") == .duplicate(goodID, ack: ack, status: .ingested))
+        #expect(try index.store.logMessage(raw: bad, channel: .mllp, format: "hl7v2", senderApplication: "EPIC",
+            senderFacility: "RIVERSIDE_MC", controlID: "MSG00018") == .duplicate(failedID, ack: nack, status: .failed))
+        #expect(try reader.counts().messages == ["hl7v2": [.ingested: 1, .failed: 1]])
+    }
+
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
