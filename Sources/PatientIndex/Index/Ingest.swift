@@ -272,7 +272,7 @@ extension PatientIndexStore {
             if memberIDs.isEmpty || memberIDs.contains(where: notAMatch.contains) { continue }
             var memberFeatures: [MatchFeatures] = []
             for id in memberIDs {
-                if let cached = featureCache[id] {
+                if let cached = featureCache.value(for: id) {
                     memberFeatures.append(cached)
                 } else {
                     let features = try IndexRows.decode(MatchFeatures.self,
@@ -294,11 +294,9 @@ extension PatientIndexStore {
         return set
     }
 
-    /// Keeps decoded features of recently seen records (candidates recur: common names, families, clinics
-    /// sending the same people). Bounded; emptied when full and whenever an ingest rolls back.
+    /// Keeps the decoded features of a record in the bounded cache of recently seen records.
     private func cacheFeatures(_ features: MatchFeatures, of recordID: Int64) {
-        if featureCache.count >= Self.featureCacheLimit { featureCache.removeAll(keepingCapacity: true) }
-        featureCache[recordID] = features
+        featureCache.insert(features, for: recordID)
     }
 
     func explanation(for enterpriseID: String, in set: CandidateSet, method: String, model: MatchModel, reasons: [String] = []) -> MatchExplanation {

@@ -159,12 +159,19 @@ package struct IndexConfiguration: Sendable, Hashable {
     package var maxReviewsPerRecord: Int
     /// Survivorship: facilities ranked by trust (higher wins before recency). Keys are `SourceSystem.key`.
     package var sourceTrust: [String: Int]
+    /// Decoded matching features of this many recently seen records are kept in memory (about 1.5 KB
+    /// each: 60,000 is ~90 MB at most). Read when the store opens.
+    package var featureCacheEntries: Int
 
-    package init(maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:]) {
+    package init(
+        maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:],
+        featureCacheEntries: Int = 60_000
+    ) {
         self.maxBlockSize = maxBlockSize
         self.maxNameOnlyBlockSize = maxNameOnlyBlockSize
         self.maxReviewsPerRecord = maxReviewsPerRecord
         self.sourceTrust = sourceTrust
+        self.featureCacheEntries = featureCacheEntries
     }
 }
 

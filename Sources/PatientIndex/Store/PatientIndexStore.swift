@@ -18,13 +18,13 @@ package final class PatientIndexStore {
     package let ledger: FactLedger
     /// Source records written by the ingest in progress (saves reading them back for the golden record).
     var recentRecords: [Int64: PatientRecord] = [:]
-    /// Decoded matching features by record id (see `cacheFeatures`).
-    var featureCache: [Int64: MatchFeatures] = [:]
+    /// Decoded matching features of recently seen records by record id: candidates recur (common names,
+    /// families, clinics sending the same people). Emptied whenever an ingest rolls back.
+    var featureCache: RecentCache<Int64, MatchFeatures>
     /// Source records created by the ingest in progress, with their prepared forms, and the enterprise
     /// patients it created (see `refresh`).
     var createdRecords: [Int64: PreparedRecord] = [:]
     var createdPatients: Set<String> = []
-    static let featureCacheLimit = 200_000
     /// The actor recorded for automatic decisions.
     package static let matcherActor = "concord:matcher"
 
@@ -45,6 +45,7 @@ package final class PatientIndexStore {
         self.ledger = ledger
         try db.migrate(IndexSchema.migrations + FactLedger.migrations)
         self.configuration = configuration
+        featureCache = RecentCache(capacity: configuration.featureCacheEntries)
         if let model {
             self.model = model
         } else if let stored = try Self.newestModel(in: db) {
