@@ -20,7 +20,7 @@ import PatientIndex
 /// | GET /patients/{id}/duplicate-tests | reader | flags of one patient |
 /// | GET /patients/{id}/signals | reader | care-management signals |
 /// | GET /patients/{id}/history | reader | link history |
-/// | GET /duplicate-tests | reader | every flag |
+/// | GET /duplicate-tests[?limit=] | reader | active flags, newest first (default 1,000, at most 100,000) |
 /// | POST /duplicate-tests/{id}/status `{"status":"acknowledged"}` | steward | triage a flag (open, acknowledged, dismissed) |
 /// | GET /review?status= | steward | review queue |
 /// | POST /review/{id}/decision `{"match":bool,"reason":…}` | steward | decide a review item |

@@ -86,13 +86,13 @@ package final class Operations: Sendable {
         return record
     }
 
-    package func flags(_ reader: PatientIndexReader, actor: String, id: String?) throws -> [DuplicateTestFlag] {
+    package func flags(_ reader: PatientIndexReader, actor: String, id: String?, limit: Int? = nil) throws -> [DuplicateTestFlag] {
         var enterpriseID: String?
         if let id {
             guard let resolved = try reader.resolve(id) else { throw GatewayError(.notFound, "no enterprise patient \(id)") }
             enterpriseID = resolved
         }
-        let flags = try reader.duplicateTests(enterpriseID: enterpriseID)
+        let flags = try reader.duplicateTests(enterpriseID: enterpriseID, limit: limit)
         try audit(actor, "duplicate-tests.list", patients: Array(Set(flags.map(\.enterpriseID))).sorted())
         return flags
     }
@@ -218,7 +218,8 @@ package final class Operations: Sendable {
         case .history(let id):
             return API.json(200, try history(reader, actor: actor, id: id).map(JSONViews.HistoryEventView.init))
         case .allFlags:
-            return API.json(200, try flags(reader, actor: actor, id: nil))
+            // Bounded like every list over the whole index (a large index holds hundreds of thousands).
+            return API.json(200, try flags(reader, actor: actor, id: nil, limit: min(Int(q["limit"] ?? "") ?? 1_000, 100_000)))
         case .flagStatus(let id):
             let body = try JSONBody(request.body)
             guard let status = body.string("status") else { throw GatewayError(.badRequest, "body needs \"status\": open, acknowledged or dismissed") }

@@ -112,9 +112,10 @@ package final class PatientIndexReader {
     }
 
     /// Duplicate-test flags of one enterprise patient, or of all when `nil`.
-    package func duplicateTests(enterpriseID: String?) throws -> [DuplicateTestFlag] {
+    /// Active duplicate-test flags, newest first (of one patient, or of all; at most `limit` when given).
+    package func duplicateTests(enterpriseID: String?, limit: Int? = nil) throws -> [DuplicateTestFlag] {
         let resolved = try enterpriseID.map { try resolve($0) ?? $0 }
-        return try ledger.flags(enterpriseID: resolved, in: db)
+        return try ledger.flags(enterpriseID: resolved, limit: limit, in: db)
     }
 
     /// The care-management signals of an enterprise patient as of `asOf` (now when `nil`).
@@ -218,7 +219,7 @@ package final class PatientIndexReader {
             enterprisePatients: try count("SELECT count(*) FROM enterprise_patients WHERE active = 1"),
             sourceRecords: try count("SELECT count(*) FROM source_records WHERE merged_into IS NULL"),
             openReviews: try count("SELECT count(*) FROM review_queue WHERE status = 'open'"),
-            flags: try ledger.flags(enterpriseID: nil, in: db).count)
+            flags: try ledger.activeFlagCount(in: db))
     }
 }
 

@@ -58,4 +58,33 @@ private typealias F = FactFixtures
         #expect(try db.scalar("SELECT data FROM unified_fact WHERE id = ?", [old.id]) == .blob(try FactLedger.storedForm(old)))
         #expect(try db.integrityCheck() == ["ok"])
     }
+
+    /// `/metrics` counts flags in SQL and `GET /duplicate-tests` is bounded: both must agree with the list.
+    @Test func activeFlagsAreCountedAndListedNewestFirstWithALimit() throws {
+        let db = try FactFixtures.database()
+        let ledger = FactLedger()
+        let a1c = F.loinc("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood")
+        // Three patients, each with an A1c repeated at another clinic 30 days later (in different months).
+        for patient in 1...3 {
+            let first = F.time("2024\(String(format: "%02d", patient))05")
+            let later = ClinicalTime.from(first.instant.addingTimeInterval(30 * 86_400)).date ?? first
+            let a = Int64(patient * 10), b = Int64(patient * 10 + 1)
+            try db.transaction {
+                try ledger.record([F.result(a1c, 7.1, "%", at: first, filler: "NV-\(patient)", from: F.provenance(F.northLab, .hl7v2, "NV-\(patient)", "OBX[1]"))],
+                                  sourceRecordID: a, messageLogID: nil, in: db)
+                try ledger.record([F.result(a1c, 7.0, "%", at: later, filler: "SM-\(patient)", from: F.provenance(F.general, .hl7v2, "SM-\(patient)", "OBX[1]"))],
+                                  sourceRecordID: b, messageLogID: nil, in: db)
+                _ = try ledger.refresh(enterpriseID: "EP-0000000\(patient)", memberRecordIDs: [a, b], in: db)
+            }
+        }
+        let all = try ledger.flags(enterpriseID: nil, in: db)
+        #expect(all.count == 3)
+        #expect(try ledger.activeFlagCount(in: db) == 3)
+        #expect(all.map(\.enterpriseID) == ["EP-00000003", "EP-00000002", "EP-00000001"])
+        #expect(try ledger.flags(enterpriseID: nil, limit: 2, in: db) == Array(all.prefix(2)))
+        #expect(try ledger.flags(enterpriseID: "EP-00000002", limit: 5, in: db).map(\.enterpriseID) == ["EP-00000002"])
+        // A split retires a patient's flag: no longer counted.
+        try db.transaction { _ = try ledger.refresh(enterpriseID: "EP-00000002", memberRecordIDs: [20], in: db) }
+        #expect(try ledger.activeFlagCount(in: db) == 2)
+    }
 }
