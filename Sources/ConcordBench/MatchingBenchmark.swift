@@ -4,7 +4,8 @@ import PatientIndex
 
 /// `concord-bench match --febrl DIR --population DIR [--cap N] [--only names] [--models standard,trained]
 /// [--upper X --lower Y --margin Z]` (`MATCH_EXPLAIN=1` prints review reasons and trained weights,
-/// `MATCH_EXPLAIN=2` every missed, wrong or reviewed decision with its comparisons).
+/// `MATCH_EXPLAIN=2` every missed, wrong or reviewed decision with its comparisons, `MATCH_EXPLAIN=3`
+/// also every true pair left in two patients, with its field levels and whether blocking let it meet).
 ///
 /// Accuracy of the matching engine, ingesting records ONE AT A TIME into an in-memory index (blocking
 /// key → records; clusters as enterprise patients; the decision per enterprise patient of
@@ -101,6 +102,7 @@ enum MatchingBenchmark {
                 let reviewed = simulate(data.records, ids: data.ids, model: model, cap: cap, truth: truthSet, stewardResolvesReviews: true)
                 report(data, modelName: modelName, model: model, outcome: outcome, reviewed: reviewed, truth: truthSet, seconds: seconds,
                        trainSeconds: trainSeconds, keyRecall: keyRecall)
+                if explainLevel >= 3 { printMissedPairs(data, features: features, keySets: keySets, model: model, clusters: outcome.clusters) }
             }
         }
     }
@@ -230,6 +232,20 @@ enum MatchingBenchmark {
     }
 
     // MARK: Report
+
+    /// `MATCH_EXPLAIN=3`: every true pair the run left in two patients, with its field levels compared
+    /// pair-wise (no term frequencies), its blockers and whether the two records share a blocking key
+    /// (`noblock`: never compared unless through other members), for finding what the model misses.
+    static func printMissedPairs(_ data: Dataset, features: [MatchFeatures], keySets: [Set<String>], model: MatchModel, clusters: [[Int]]) {
+        var clusterOf = [Int](repeating: -1, count: features.count)
+        for (c, members) in clusters.enumerated() { for m in members { clusterOf[m] = c } }
+        for (a, b) in data.truth where clusterOf[a] != clusterOf[b] {
+            let c = model.compare(features[a], features[b], frequencies: nil)
+            let levels = c.comparisons.filter { $0.level != FieldComparators.missing }.map { "\($0.field)=\($0.level)" }.joined(separator: " ")
+            let blocked = keySets[a].isDisjoint(with: keySets[b]) ? "noblock" : "blocked"
+            print("MISSED \(data.name) \(data.ids[a]) \(data.ids[b]) \(String(format: "%.1f", c.total)) \(blocked) [\(levels)] \(c.blockers.joined(separator: "; "))")
+        }
+    }
 
     /// Pairwise true positives and predicted pairs of a clustering.
     static func pairCounts(_ clusters: [[Int]], truth: Set<Int64>) -> (tp: Int, predicted: Int) {

@@ -66,12 +66,28 @@ package enum FieldComparators {
         return nil
     }
 
-    /// Given and family exchanged (`SMITH, JOHN` entered as given `SMITH`, family `JOHN`).
+    /// Given and family exchanged (`SMITH, JOHN` entered as given `SMITH`, family `JOHN`): one name equal
+    /// across the fields, the other close (Jaro–Winkler ≥ 0.88, a nickname, or two adjacent letters
+    /// exchanged, which Jaro–Winkler underrates on short names: `SAM`/`SMA` scores 0.56). The whole given
+    /// name counts as well as its first word, because a family name of several words typed into the given
+    /// field splits into given names (`DE LA CRUZ` → `DE`, `LA`, `CRUZ`; compared as `DELACRUZ`).
     private static func swappedNames(_ a: MatchFeatures, _ b: MatchFeatures) -> Bool {
-        guard let ga = a.given, let fa = a.family, let gb = b.given, let fb = b.family, ga != fa, gb != fb,
-            ga == fb || fa == gb else { return false }
-        func close(_ x: String, _ y: String) -> Bool { x == y || JaroWinkler.similarity(x, y) >= 0.88 || Nicknames.areNicknames(x, y) }
-        return close(ga, fb) && close(fa, gb)
+        guard let fa = a.family, let fb = b.family else { return false }
+        func close(_ x: String, _ y: String) -> Bool {
+            x == y || JaroWinkler.similarity(x, y) >= 0.88 || Nicknames.areNicknames(x, y) || isTransposition(Array(x.utf8), Array(y.utf8))
+        }
+        for ga in givenForms(a) where ga != fa {
+            for gb in givenForms(b) where gb != fb && (ga == fb || fa == gb) {
+                if close(ga, fb) && close(fa, gb) { return true }
+            }
+        }
+        return false
+    }
+
+    /// The first given name, and all given names joined when there are several.
+    private static func givenForms(_ f: MatchFeatures) -> [String] {
+        guard let given = f.given else { return [] }
+        return f.givenNames.count > 1 ? [given, f.givenNames.joined()] : [given]
     }
 
     private static func middleLevel(_ a: MatchFeatures, _ b: MatchFeatures) -> String {
@@ -145,12 +161,19 @@ package enum FieldComparators {
         return different
     }
 
-    private static func isTypo(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+    /// One substituted character or two adjacent characters exchanged (same length).
+    static func isTypo(_ x: [UInt8], _ y: [UInt8]) -> Bool {
         guard x.count == y.count else { return false }
         let diffs = (0..<x.count).filter { x[$0] != y[$0] }
         if diffs.count == 1 { return true }
-        if diffs.count == 2, diffs[1] == diffs[0] + 1, x[diffs[0]] == y[diffs[1]], x[diffs[1]] == y[diffs[0]] { return true }
-        return false
+        return isTransposition(x, y)
+    }
+
+    /// Exactly two adjacent characters exchanged.
+    static func isTransposition(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+        guard x.count == y.count else { return false }
+        let diffs = (0..<x.count).filter { x[$0] != y[$0] }
+        return diffs.count == 2 && diffs[1] == diffs[0] + 1 && x[diffs[0]] == y[diffs[1]] && x[diffs[1]] == y[diffs[0]]
     }
 
     private static func equalityLevel<T: Equatable>(_ a: T?, _ b: T?) -> String {
@@ -171,14 +194,19 @@ package enum FieldComparators {
         return different
     }
 
+    /// `exact` (number, street, unit and ZIP agree), `sameStreet` (number agrees, street names close),
+    /// `sameArea` (ZIP, or city and state when a ZIP is missing), `different` or `missing`. With the house
+    /// number and street agreeing, a ZIP one digit off (substituted, or two adjacent digits exchanged)
+    /// still agrees: the same number on the same street in a neighbouring ZIP is far rarer than a typo.
     package static func addressLevel(_ a: [StandardAddress], _ b: [StandardAddress]) -> String {
         guard !a.isEmpty, !b.isEmpty else { return missing }
         var best = 0
         for x in a {
             for y in b {
-                let zipAgrees = x.zip == nil || y.zip == nil || x.zip == y.zip
-                let unitAgrees = x.unit == nil || y.unit == nil || x.unit == y.unit
                 if let nx = x.number, nx == y.number, let sx = x.street, let sy = y.street {
+                    let zipAgrees: Bool
+                    if let zx = x.zip, let zy = y.zip { zipAgrees = zx == zy || isTypo(Array(zx.utf8), Array(zy.utf8)) } else { zipAgrees = true }
+                    let unitAgrees = x.unit == nil || y.unit == nil || x.unit == y.unit
                     if sx == sy, zipAgrees, unitAgrees { return "exact" }
                     if zipAgrees, JaroWinkler.similarity(sx, sy) >= 0.88 { best = max(best, 2) }
                 }

@@ -23,6 +23,21 @@ struct ContactNormalizationTests {
         #expect(a.key == "1|KENDALL SQ||02139")
     }
 
+    @Test("Address levels: a ZIP one digit off agrees only when number and street do", arguments: [
+        ("123 Main St", "02139", "123 Main Street", "02139", "exact"),
+        ("123 Main St", "02139", "123 Main St", "02193", "exact"),
+        ("123 Main St", "02139", "123 Main St", "02138", "exact"),
+        ("123 Main St", "02139", "123 Mian St", "02193", "sameStreet"),
+        ("123 Main St", "02139", "123 Main St", "02941", "different"),
+        ("123 Main St", "02139", "125 Main St", "02138", "different"),
+        ("123 Main St", "02139", "125 Main St", "02139", "sameArea"),
+    ])
+    func addressLevels(streetA: String, zipA: String, streetB: String, zipB: String, level: String) {
+        let a = AddressStandardizer.standardize(PostalAddress(lines: [streetA], postalCode: zipA))
+        let b = AddressStandardizer.standardize(PostalAddress(lines: [streetB], postalCode: zipB))
+        #expect(FieldComparators.addressLevel([a], [b]) == level)
+    }
+
     @Test("Phone numbers become their last ten digits", arguments: [
         ("(617) 555-0147", "6175550147"), ("+1 617 555 0147", "6175550147"), ("617.555.0147 x22", "6175550147"),
         ("1-617-555-0147", "6175550147"), ("555-0147", "5550147"),

@@ -34,6 +34,34 @@ struct DecisionRuleTests {
         #expect(c.total >= model.upperThreshold)
     }
 
+    @Test("Exchanged names still agree as swapped when the short one has two letters exchanged")
+    func swappedNamesWithTransposition() {
+        let c = model.compare(
+            matchFeatures(matchPatient(family: "Webb", given: ["Sam"], birth: "1988-06-11")),
+            matchFeatures(matchPatient(family: "Sma", given: ["Webb"], birth: "1988-06-11")), frequencies: nil)
+        #expect(c.level(of: "family") == "swapped")
+        #expect(c.level(of: "given") == "swapped")
+    }
+
+    @Test("A substituted letter in the short name is not a swap: only one name agrees")
+    func notSwappedWithSubstitution() {
+        let c = model.compare(
+            matchFeatures(matchPatient(family: "Webb", given: ["Sam"], birth: "1988-06-11")),
+            matchFeatures(matchPatient(family: "Sax", given: ["Webb"], birth: "1988-06-11")), frequencies: nil)
+        #expect(c.level(of: "family") == "different")
+        #expect(c.level(of: "given") == "different")
+    }
+
+    @Test("A family name of several words typed into the given field agrees as swapped")
+    func swappedMultiWordFamily() {
+        let c = model.compare(
+            matchFeatures(matchPatient(family: "De la Cruz", given: ["Maria"], birth: "1987-09-11")),
+            matchFeatures(matchPatient(family: "Maria", given: ["De la Cruz"], birth: "1987-09-11")), frequencies: nil)
+        #expect(c.level(of: "family") == "swapped")
+        #expect(c.level(of: "given") == "swapped")
+        #expect(c.blockers == [])
+    }
+
     @Test("An SSN shared exactly overrides the twin rule: twins never share one")
     func ssnOverridesTwins() {
         let c = model.compare(

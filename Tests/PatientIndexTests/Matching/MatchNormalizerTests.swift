@@ -96,6 +96,23 @@ struct MatchNormalizerTests {
     }
 }
 
+/// Every single-digit substitution and every exchange of adjacent digits of `value`.
+private func digitTypos(of value: String) -> [String] {
+    let digits = Array(value)
+    var out: [String] = []
+    for i in digits.indices {
+        var substituted = digits
+        substituted[i] = digits[i] == "0" ? "1" : "0"
+        out.append(String(substituted))
+        if i + 1 < digits.count, digits[i] != digits[i + 1] {
+            var exchanged = digits
+            exchanged.swapAt(i, i + 1)
+            out.append(String(exchanged))
+        }
+    }
+    return out
+}
+
 @Suite("Blocking keys")
 struct BlockingKeysTests {
     @Test("A record is filed under identifier, birth-date, name, contact and address keys")
@@ -104,16 +121,53 @@ struct BlockingKeysTests {
             mrn: "12345", family: "Smith", given: ["Bob"], birth: "1980-03-07", ssn: "536-22-8841", phone: "(617) 555-0147",
             email: "bob@example.com", street: ["123 Main Street"], zip: "02139"))
         #expect(BlockingKeys.keys(for: f) == [
-            "id:MGH:12345", "ssn:536228841", "df:19800307:SNAT", "df:19800703:SNAT", "dg:19800307:RABAD",
+            "id:MGH:12345", "ssn:536228841", "ssnt:___228841", "ssnt:53___8841", "ssnt:5362___41", "ssnt:536228___",
+            "df:19800307:SNAT", "df:19800703:SNAT", "dg:19800307:RABAD", "df:19800307:BAB",
             "gfy:RABAD|SNAT:1980", "gf:RABAD|SNAT", "ph:6175550147", "em:bob@example.com", "ad:02139:123",
         ])
+    }
+
+    @Test("Typo keys mask every window of three characters, starting every second one")
+    func typoKeys() {
+        #expect(BlockingKeys.typoKeys("536228841") == ["___228841", "53___8841", "5362___41", "536228___"])
+        #expect(BlockingKeys.typoKeys("1804974") == ["___4974", "18___74", "1804___"])
+        #expect(BlockingKeys.typoKeys("1234") == ["___4", "12__"])
+        #expect(BlockingKeys.typoKeys("123") == [])
+    }
+
+    @Test("An SSN one typo away shares a typo key", arguments: digitTypos(of: "536228841"))
+    func ssnTypoMeets(typo: String) {
+        let a = Set(BlockingKeys.keys(for: MatchFeatures(ssn: "536228841")))
+        let b = Set(BlockingKeys.keys(for: MatchFeatures(ssn: typo)))
+        #expect(!a.intersection(b).filter { $0.hasPrefix("ssnt:") }.isEmpty)
+    }
+
+    @Test("A national identifier one typo away shares a typo key under its authority", arguments: digitTypos(of: "1804974"))
+    func nationalIDTypoMeets(typo: String) {
+        let a = Set(BlockingKeys.keys(for: MatchFeatures(nationalIDs: ["FEBRL-SOCSEC": ["1804974"]])))
+        let b = Set(BlockingKeys.keys(for: MatchFeatures(nationalIDs: ["FEBRL-SOCSEC": [typo]])))
+        #expect(a.intersection(b).contains { $0.hasPrefix("nidt:FEBRL-SOCSEC:") })
+    }
+
+    @Test("SSNs differing in two distant digits share no key")
+    func distantSSNsDoNotMeet() {
+        let a = Set(BlockingKeys.keys(for: MatchFeatures(ssn: "536228841")))
+        let b = Set(BlockingKeys.keys(for: MatchFeatures(ssn: "136228849")))
+        #expect(a.isDisjoint(with: b))
+    }
+
+    @Test("Given and family exchanged with a typo in one still meet on the birth date")
+    func swappedWithTypo() {
+        let a = Set(BlockingKeys.keys(for: matchFeatures(matchPatient(family: "Webb", given: ["Sam"], birth: "1988-06-11"))))
+        let b = Set(BlockingKeys.keys(for: matchFeatures(matchPatient(family: "Sma", given: ["Webb"], birth: "1988-06-11"))))
+        #expect(a.intersection(b).sorted() == ["df:19880611:WAB"])
     }
 
     @Test("Swapped given and family names share the name keys")
     func swapped() {
         let a = Set(BlockingKeys.keys(for: matchFeatures(matchPatient(family: "Nguyen", given: ["Thanh"], birth: "1975-01-20"))))
         let b = Set(BlockingKeys.keys(for: matchFeatures(matchPatient(family: "Thanh", given: ["Nguyen"], birth: "1975-01-20"))))
-        #expect(a.intersection(b).sorted() == ["gf:NGAYAN|TAN", "gfy:NGAYAN|TAN:1975"])
+        #expect(a.intersection(b).sorted() == ["df:19750120:NGAYAN", "df:19750120:TAN", "gf:NGAYAN|TAN", "gfy:NGAYAN|TAN:1975"])
     }
 
     @Test("A maiden name and a day/month swap still meet the married record")
