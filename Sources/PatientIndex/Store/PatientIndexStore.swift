@@ -90,6 +90,7 @@ package final class PatientIndexStore {
 
     /// Runs `body` in the current transaction as it is (no savepoint: for bodies whose only write is a
     /// single statement, which SQLite makes atomic by itself), else in a new transaction.
+    @discardableResult
     func inTransaction<T>(_ body: () throws -> T) throws -> T {
         db.isInTransaction ? try body() : try transaction(body)
     }
