@@ -200,16 +200,12 @@ package final class FactLedger: Sendable {
         for group in groups {
             let fact = group.unified
             let data = try Self.storedForm(fact)
-            let old = stored.removeValue(forKey: fact.id)
-            if let old, old == data { continue }
+            if let old = stored.removeValue(forKey: fact.id), old == data { continue }
             let interval = fact.body.time?.interval()
-            let values: [SQLBindable] = [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
-                                         interval?.end.timeIntervalSince1970, data]
-            if old == nil {
-                try db.run("INSERT INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-            } else {
-                try db.run("REPLACE INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-            }
+            // New or changed: REPLACE is a plain insert when the row does not exist yet.
+            try db.run("REPLACE INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
+                 interval?.end.timeIntervalSince1970, data])
         }
         for id in stored.keys {
             try db.run("DELETE FROM unified_fact WHERE enterprise_id = ? AND id = ?", [enterpriseID, id])
