@@ -48,6 +48,10 @@ private enum Tag {
     static let string: UInt8 = 5, keyed: UInt8 = 6, unkeyed: UInt8 = 7
     static let time: UInt8 = 8, code: UInt8 = 9, provenance: UInt8 = 10, provider: UInt8 = 11, quantity: UInt8 = 12
     static let body: UInt8 = 13, unified: UInt8 = 14, flag: UInt8 = 15
+    /// `MatchExplanation` (every link and review row holds one). Rows written before it exist in the keyed form.
+    static let explanation: UInt8 = 16
+    /// `PatientRecord` (source records and golden records). Rows written before it exist in the keyed form.
+    static let patient: UInt8 = 17
 }
 
 private func writeVarint(_ value: UInt64, into out: inout [UInt8]) {
@@ -91,6 +95,8 @@ private final class EncodedNode {
         case let b as FactBody: value = .raw(try LeafWriter.leaf(Tag.body) { try $0.body(b) })
         case let u as UnifiedFact: value = .raw(try LeafWriter.leaf(Tag.unified) { try $0.unified(u) })
         case let f as DuplicateTestFlag: value = .raw(LeafWriter.leaf(Tag.flag) { $0.flag(f) })
+        case let e as MatchExplanation: value = .raw(LeafWriter.leaf(Tag.explanation) { $0.explanation(e) })
+        case let r as PatientRecord: value = .raw(LeafWriter.leaf(Tag.patient) { $0.patient(r) })
         default: try v.encode(to: CompactEncoder(self))
         }
     }
@@ -313,7 +319,8 @@ private final class ByteBuffer {
         case Tag.null, Tag.falseValue, Tag.trueValue: return i + 1
         case Tag.int: return try varint(i + 1).1
         case Tag.double: return i + 9
-        case Tag.string, Tag.keyed, Tag.unkeyed, Tag.time, Tag.code, Tag.provenance, Tag.provider, Tag.quantity, Tag.body, Tag.unified, Tag.flag:
+        case Tag.string, Tag.keyed, Tag.unkeyed, Tag.time, Tag.code, Tag.provenance, Tag.provider, Tag.quantity, Tag.body, Tag.unified, Tag.flag,
+             Tag.explanation, Tag.patient:
             let (n, start) = try length(i + 1)
             return start + n
         default: throw CompactCodec.corrupt("unknown tag")
@@ -410,6 +417,15 @@ private struct CompactValueDecoder: Decoder {
         if T.self == Quantity.self {
             var reader = try LeafReader(buffer, offset, Tag.quantity)
             if let v = try reader.quantity() as? T { return v }
+        }
+        // An explanation stored before it had its own form is a keyed container: read by `init(from:)`.
+        if T.self == MatchExplanation.self, try buffer.byte(offset) == Tag.explanation {
+            var reader = try LeafReader(buffer, offset, Tag.explanation)
+            if let v = try reader.explanation() as? T { return v }
+        }
+        if T.self == PatientRecord.self, try buffer.byte(offset) == Tag.patient {
+            var reader = try LeafReader(buffer, offset, Tag.patient)
+            if let v = try reader.patient() as? T { return v }
         }
         return try T(from: self)
     }
@@ -750,6 +766,94 @@ private struct LeafWriter {
         string(f.status)
     }
 
+    mutating func explanation(_ e: MatchExplanation) {
+        string(e.method)
+        writeVarint(UInt64(e.comparisons.count), into: &out)
+        for c in e.comparisons {
+            string(c.field)
+            string(c.level)
+            fixed64(c.weight)
+        }
+        fixed64(e.total)
+        fixed64(e.upperThreshold)
+        fixed64(e.lowerThreshold)
+        string(e.modelVersion)
+        string(e.grade.rawValue)
+        writeVarint(UInt64(e.blockers.count), into: &out)
+        for b in e.blockers { string(b) }
+        optional(e.comparedWith)
+        optional(e.reason)
+    }
+
+    mutating func patient(_ r: PatientRecord) {
+        string(r.source.facility)
+        optional(r.source.application)
+        optional(r.source.facilityID)
+        count(r.identifiers.count)
+        for i in r.identifiers {
+            string(i.value)
+            optional(i.authority.namespace)
+            optional(i.authority.universalID)
+            optional(i.authority.universalIDType)
+            optional(i.type)
+        }
+        count(r.names.count)
+        for n in r.names {
+            string(n.use.rawValue)
+            optional(n.family)
+            strings(n.given)
+            strings(n.prefix)
+            strings(n.suffix)
+        }
+        if let t = r.birthDate { flag(true); time(t) } else { flag(false) }
+        optional(r.sex?.rawValue)
+        count(r.addresses.count)
+        for a in r.addresses {
+            optional(a.use)
+            strings(a.lines)
+            optional(a.city)
+            optional(a.district)
+            optional(a.state)
+            optional(a.postalCode)
+            optional(a.country)
+        }
+        count(r.telecoms.count)
+        for t in r.telecoms {
+            string(t.system.rawValue)
+            string(t.value)
+            optional(t.use)
+        }
+        optional(r.ssn)
+        optional(r.mothersMaidenName)
+        optionalBool(r.multipleBirth)
+        if let order = r.birthOrder { flag(true); int(order) } else { flag(false) }
+        optionalBool(r.deceased)
+        if let t = r.deceasedTime { flag(true); time(t) } else { flag(false) }
+        count(r.race.count)
+        for c in r.race { code(c) }
+        count(r.ethnicity.count)
+        for c in r.ethnicity { code(c) }
+        if let c = r.language { flag(true); code(c) } else { flag(false) }
+        if let c = r.maritalStatus { flag(true); code(c) } else { flag(false) }
+        if let g = r.generalPractitioner { flag(true); provider(g) } else { flag(false) }
+        provenance(r.provenance)
+    }
+
+    private mutating func count(_ n: Int) { writeVarint(UInt64(n), into: &out) }
+
+    private mutating func strings(_ list: [String]) {
+        count(list.count)
+        for item in list { string(item) }
+    }
+
+    /// nil, false, true as 0, 1, 2.
+    private mutating func optionalBool(_ b: Bool?) { out.append(b.map { $0 ? 2 : 1 } ?? 0) }
+
+    private mutating func fixed64(_ d: Double) {
+        var bits = d.bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+    }
+
     mutating func flaggedTest(_ t: FlaggedTest) {
         string(t.factID)
         code(t.code)
@@ -955,6 +1059,102 @@ private struct LeafReader {
         let earlier = try flaggedTest(), later = try flaggedTest()
         return DuplicateTestFlag(id: id, enterpriseID: enterpriseID, kind: kind, test: test, intervalDays: interval,
                                  daysApart: days, earlier: earlier, later: later, status: try string())
+    }
+
+    mutating func explanation() throws -> MatchExplanation {
+        let method = try string()
+        var comparisons: [FieldComparison] = []
+        for _ in 0..<(try count()) {
+            let field = try string(), level = try string()
+            comparisons.append(FieldComparison(field: field, level: level, weight: Double(bitPattern: try fixed64())))
+        }
+        let total = Double(bitPattern: try fixed64()), upper = Double(bitPattern: try fixed64()), lower = Double(bitPattern: try fixed64())
+        let version = try string()
+        guard let grade = MatchGrade(rawValue: try string()) else { throw CompactCodec.corrupt("unknown match grade") }
+        var blockers: [String] = []
+        for _ in 0..<(try count()) { blockers.append(try string()) }
+        let comparedWith = try optional()
+        return MatchExplanation(method: method, comparisons: comparisons, total: total, upperThreshold: upper, lowerThreshold: lower,
+                                modelVersion: version, grade: grade, blockers: blockers, comparedWith: comparedWith, reason: try optional())
+    }
+
+    mutating func patient() throws -> PatientRecord {
+        var source = SourceSystem(facility: "")
+        source.facility = try string()
+        source.application = try optional()
+        source.facilityID = try optional()
+        var r = PatientRecord(source: source, provenance: Provenance(source: source, format: .hl7v2))
+        for _ in 0..<(try count()) {
+            let value = try string()
+            var authority = AssigningAuthority()
+            authority.namespace = try optional()
+            authority.universalID = try optional()
+            authority.universalIDType = try optional()
+            var identifier = PatientIdentifier(value: "", authority: authority)
+            identifier.value = value
+            identifier.type = try optional()
+            r.identifiers.append(identifier)
+        }
+        for _ in 0..<(try count()) {
+            guard let use = NameUse(rawValue: try string()) else { throw CompactCodec.corrupt("unknown name use") }
+            var name = PersonName(use: use, family: nil)
+            name.family = try optional()
+            name.given = try strings()
+            name.prefix = try strings()
+            name.suffix = try strings()
+            r.names.append(name)
+        }
+        r.birthDate = try present() ? try time() : nil
+        if let sex = try optional() {
+            guard let value = AdministrativeSex(rawValue: sex) else { throw CompactCodec.corrupt("unknown sex") }
+            r.sex = value
+        }
+        for _ in 0..<(try count()) {
+            var a = PostalAddress()
+            a.use = try optional()
+            a.lines = try strings()
+            a.city = try optional()
+            a.district = try optional()
+            a.state = try optional()
+            a.postalCode = try optional()
+            a.country = try optional()
+            r.addresses.append(a)
+        }
+        for _ in 0..<(try count()) {
+            guard let system = Telecom.System(rawValue: try string()) else { throw CompactCodec.corrupt("unknown telecom system") }
+            var t = Telecom(system: system, value: "")
+            t.value = try string()
+            t.use = try optional()
+            r.telecoms.append(t)
+        }
+        r.ssn = try optional()
+        r.mothersMaidenName = try optional()
+        r.multipleBirth = try optionalBool()
+        r.birthOrder = try present() ? try int() : nil
+        r.deceased = try optionalBool()
+        r.deceasedTime = try present() ? try time() : nil
+        for _ in 0..<(try count()) { r.race.append(try code()) }
+        for _ in 0..<(try count()) { r.ethnicity.append(try code()) }
+        r.language = try present() ? try code() : nil
+        r.maritalStatus = try present() ? try code() : nil
+        r.generalPractitioner = try present() ? try provider() : nil
+        r.provenance = try provenance()
+        return r
+    }
+
+    private mutating func strings() throws -> [String] {
+        var list: [String] = []
+        for _ in 0..<(try count()) { list.append(try string()) }
+        return list
+    }
+
+    private mutating func optionalBool() throws -> Bool? {
+        switch try byte() {
+        case 0: return nil
+        case 1: return false
+        case 2: return true
+        default: throw CompactCodec.corrupt("invalid optional boolean")
+        }
     }
 
     mutating func flaggedTest() throws -> FlaggedTest {
