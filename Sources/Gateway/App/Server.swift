@@ -120,21 +120,39 @@ package final class Server: @unchecked Sendable {
 
     /// Ingests the messages of one file and sums up the outcome (used by the inbox and `concord ingest`).
     package static func ingestFile(name: String, bytes: [UInt8], channel: MessageChannel, service: IngestService) -> InboxOutcome {
-        let units = MessageParser.split(bytes)
-        var failures: [String] = []
-        var ingested = 0, duplicates = 0
-        for (i, raw) in units.enumerated() {
-            let reply = service.ingestAndWait(InboundUnit(raw: raw, channel: channel, origin: "\(channel.rawValue):\(name)"))
-            switch reply.status {
-            case .ingested: ingested += 1
-            case .duplicate: duplicates += 1
-            case .failed: failures.append("message \(i + 1) of \(units.count): \(reply.error?.description ?? "failed")")
+        ingestFiles([(name, bytes)], channel: channel, service: service)[0]
+    }
+
+    /// Ingests the messages of several files in order, all in flight together so that they share group
+    /// commits (``IngestService/ingestAll(_:parallelism:window:)``), and sums up each file's outcome. Every
+    /// message is committed before this returns, as with one file at a time.
+    package static func ingestFiles(_ files: [(name: String, bytes: [UInt8])], channel: MessageChannel, service: IngestService) -> [InboxOutcome] {
+        var units: [InboundUnit] = []
+        var owner: [(file: Int, index: Int, of: Int)] = []
+        for (f, file) in files.enumerated() {
+            let raws = MessageParser.split(file.bytes)
+            for (i, raw) in raws.enumerated() {
+                units.append(InboundUnit(raw: raw, channel: channel, origin: "\(channel.rawValue):\(file.name)"))
+                owner.append((f, i, raws.count))
             }
         }
-        if failures.isEmpty {
-            return .ingested(summary: "\(ingested) ingested, \(duplicates) already known")
+        let replies = service.ingestAll(units)
+        var failures = Array(repeating: [String](), count: files.count)
+        var ingested = Array(repeating: 0, count: files.count)
+        var duplicates = Array(repeating: 0, count: files.count)
+        for (reply, who) in zip(replies, owner) {
+            switch reply.status {
+            case .ingested: ingested[who.file] += 1
+            case .duplicate: duplicates[who.file] += 1
+            case .failed: failures[who.file].append("message \(who.index + 1) of \(who.of): \(reply.error?.description ?? "failed")")
+            }
         }
-        return .failed(reason: failures.joined(separator: "\n") + "\n(\(ingested) other message(s) ingested, \(duplicates) already known)")
+        return files.indices.map { f in
+            if failures[f].isEmpty {
+                return .ingested(summary: "\(ingested[f]) ingested, \(duplicates[f]) already known")
+            }
+            return .failed(reason: failures[f].joined(separator: "\n") + "\n(\(ingested[f]) other message(s) ingested, \(duplicates[f]) already known)")
+        }
     }
 
     private static func log(_ event: MLLPServerEvent, metrics: Metrics) {
