@@ -45,6 +45,13 @@ enum Bench {
 
     /// CPU seconds used by the process so far (user + system, all threads): on a shared machine a
     /// steadier yardstick than wall time.
+    /// CPU seconds of the calling thread (the serial part of a pipeline: what bounds it on free cores).
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     static func processCPUSeconds() -> Double {
         var usage = rusage()
         #if os(Linux)
