@@ -210,34 +210,31 @@ package enum CommandLineTool {
         defer { session.close() }
         struct FileResult: Encodable { var file: String; var status: String; var detail: String }
         var results: [FileResult] = []
-        var failed = 0
         // Files are read and ingested in groups (about 32 MiB at a time), each group's messages in flight
         // together so they share group commits; results are still reported per file, in order.
         var group: [(name: String, bytes: [UInt8])] = []
         var groupBytes = 0
-        func flush() {
-            for (file, outcome) in zip(group, Server.ingestFiles(group, channel: .cli, service: session.service)) {
+        func ingestGroup() -> [FileResult] {
+            defer { group.removeAll(); groupBytes = 0 }
+            return zip(group, Server.ingestFiles(group, channel: .cli, service: session.service)).map { file, outcome in
                 switch outcome {
-                case .ingested(let summary): results.append(FileResult(file: file.name, status: "ingested", detail: summary))
-                case .failed(let reason):
-                    failed += 1
-                    results.append(FileResult(file: file.name, status: "failed", detail: reason))
+                case .ingested(let summary): FileResult(file: file.name, status: "ingested", detail: summary)
+                case .failed(let reason): FileResult(file: file.name, status: "failed", detail: reason)
                 }
             }
-            group.removeAll()
-            groupBytes = 0
         }
         for file in files {
             let bytes: [UInt8]
             do { bytes = try read(file) } catch {
-                flush()  // what was read before the unreadable file is still ingested, as one file at a time did
+                results += ingestGroup()  // what was read before the unreadable file is still ingested, as one file at a time did
                 throw error
             }
             group.append((file, bytes))
             groupBytes += bytes.count
-            if groupBytes >= 32 << 20 || group.count >= 1024 { flush() }
+            if groupBytes >= 32 << 20 || group.count >= 1024 { results += ingestGroup() }
         }
-        flush()
+        results += ingestGroup()
+        let failed = results.filter { $0.status == "failed" }.count
         if a.has("json") {
             printJSON(results)
         } else {
