@@ -35,7 +35,7 @@ extension PatientIndexStore {
             return try db.transaction { try ingestInTransaction(prepared, messageID: messageID) }
         } catch {
             // Rolled back: record ids written by this ingest will be handed out again.
-            featureCache.removeAll()
+            dropCaches()
             throw error
         }
     }
@@ -285,7 +285,7 @@ extension PatientIndexStore {
         }
         var set = CandidateSet()
         guard !gathered.isEmpty else { return set }
-        let frequencies = try StoredNameFrequencies.lookup([features] + gathered.flatMap(\.features), in: db)
+        let frequencies = try StoredNameFrequencies.lookup([features] + gathered.flatMap(\.features), count: nameCount)
         for candidate in gathered {
             let comparisons = candidate.features.map { model.compare(features, $0, frequencies: frequencies) }
             set.candidates.append(PatientCandidate(patientID: candidate.enterpriseID, comparisons: comparisons))
@@ -488,8 +488,21 @@ extension PatientIndexStore {
     /// How many source records the index holds (with a family name), for ``MatchModel/scaled(toPopulation:)``:
     /// the running total the term-frequency table keeps anyway.
     func indexPopulation() throws -> Int {
-        Int(try db.row("SELECT count FROM name_frequencies WHERE kind = 'family' AND name = ''")?.int(0) ?? 0)
+        try nameCount(kind: "family", name: "")
     }
+
+    /// The stored count of a normalized name (`""`: the running total of its kind), through `nameCounts`.
+    func nameCount(kind: String, name: String) throws -> Int {
+        let key = kind + "|" + name
+        if let cached = nameCounts[key] { return cached }
+        let count = Int(try db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ?", [kind, name])?.int(0) ?? 0)
+        if nameCounts.count >= Self.maxCachedNameCounts { nameCounts.removeAll(keepingCapacity: true) }
+        nameCounts[key] = count
+        return count
+    }
+
+    /// Bound of `nameCounts` (a few tens of MB at most; at 1M records there are ~200k distinct names).
+    static let maxCachedNameCounts = 400_000
 
     /// Adds `delta` to the counts of the record's normalized family and given names (for term-frequency
     /// adjustment), keeping a running total under the empty name.
@@ -500,6 +513,8 @@ extension PatientIndexStore {
                     INSERT INTO name_frequencies (kind, name, count) VALUES (?, ?, max(?, 0))
                     ON CONFLICT (kind, name) DO UPDATE SET count = max(count + ?, 0)
                     """, [kind, key, delta, delta])
+                let cacheKey = kind + "|" + key
+                if let cached = nameCounts[cacheKey] { nameCounts[cacheKey] = max(cached + delta, 0) }
             }
         }
     }
@@ -533,18 +548,22 @@ struct StoredNameFrequencies: NameFrequencies {
     }
 
     static func lookup(_ features: [MatchFeatures], in db: Connection) throws -> StoredNameFrequencies? {
-        var totals: [String: Double] = [:]
-        for kind in ["family", "given"] {
-            let total = try db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ''", [kind])?.double(0) ?? 0
-            totals[kind] = total
+        try lookup(features) { kind, name in
+            Int(try db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ?", [kind, name])?.int(0) ?? 0)
         }
+    }
+
+    /// The frequencies of the features' names, with `count(kind, name)` giving a stored count (`""`: the total).
+    static func lookup(_ features: [MatchFeatures], count: (_ kind: String, _ name: String) throws -> Int) throws -> StoredNameFrequencies? {
+        var totals: [String: Double] = [:]
+        for kind in ["family", "given"] { totals[kind] = Double(try count(kind, "")) }
         guard (totals["family"] ?? 0) >= Double(minimumPopulation) else { return nil }
         var result = StoredNameFrequencies(family: [:], given: [:])
         for (kind, name) in features.flatMap(names(of:)) {
             let total = totals[kind] ?? 0
             guard total > 0, (kind == "family" ? result.family[name] : result.given[name]) == nil else { continue }
-            let count = try db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ?", [kind, name])?.double(0) ?? 0
-            if kind == "family" { result.family[name] = count / total } else { result.given[name] = count / total }
+            let n = Double(try count(kind, name))
+            if kind == "family" { result.family[name] = n / total } else { result.given[name] = n / total }
         }
         return result
     }

@@ -21,6 +21,10 @@ package final class PatientIndexStore {
     /// Decoded matching features of recently seen records by record id: candidates recur (common names,
     /// families, clinics sending the same people). Emptied whenever an ingest rolls back.
     var featureCache: RecentCache<Int64, MatchFeatures>
+    /// `name_frequencies` counts read or written by this store (it is their only writer), by `kind|name`:
+    /// every candidate set asks for the counts of its names and the running totals. Emptied with the
+    /// feature cache whenever a transaction or savepoint rolls back.
+    var nameCounts: [String: Int] = [:]
     /// Source records created by the ingest in progress, with their prepared forms, and the enterprise
     /// patients it created (see `refresh`).
     var createdRecords: [Int64: PreparedRecord] = [:]
@@ -71,9 +75,15 @@ package final class PatientIndexStore {
         do {
             return try db.transaction(body)
         } catch {
-            featureCache.removeAll()
+            dropCaches()
             throw error
         }
+    }
+
+    /// Forgets what the caches hold of rows a rolled-back transaction or savepoint wrote.
+    func dropCaches() {
+        featureCache.removeAll()
+        nameCounts.removeAll()
     }
 
     /// Runs `body` in the current transaction when there is one (as a savepoint), else in a new one.
@@ -83,7 +93,7 @@ package final class PatientIndexStore {
         do {
             return try db.savepoint("index_op", body)
         } catch {
-            featureCache.removeAll()
+            dropCaches()
             throw error
         }
     }

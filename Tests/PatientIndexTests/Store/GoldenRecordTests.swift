@@ -99,4 +99,29 @@ import Testing
         #expect(frequencies.givenFrequency(given) == 1.0 / 2000)
         #expect(frequencies.familyFrequency("ZZYZX") == nil)
     }
+
+    /// The store keeps the counts it reads and writes in memory; they must stay what the table says,
+    /// also after an ingest that rolls back (its increments are undone in SQLite, so in memory too).
+    @Test func cachedCountsFollowTheTableThroughUpdatesAndRollbacks() throws {
+        let index = try TemporaryIndex()
+        let store = index.store
+        func stored(_ kind: String, _ name: String) throws -> Int {
+            Int(try store.db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ?", [kind, name])?.int(0) ?? 0)
+        }
+        let maria = Patients.mariaAtRiverside()
+        let family = try #require(PatientIndexStore.features(of: maria).family)
+        _ = try store.ingest([maria], from: Clinics.riverside)
+        #expect(try store.nameCount(kind: "family", name: family) == 1)  // read once, cached from here on
+        #expect(try store.indexPopulation() == 1)
+        _ = try store.ingest([Patients.mariaAtLakeview()], from: Clinics.lakeview, messageID: "MSG00002")
+        #expect(try store.nameCount(kind: "family", name: family) == 2)
+        #expect(try store.nameCount(kind: "family", name: family) == (try stored("family", family)))
+        // An ingest that fails after writing its record (a merge naming a survivor it does not have).
+        let bad = Patients.submission([Patients.mariaAtRiverside(mrn: "E7777777")], from: Clinics.riverside, messageID: "MSG00003",
+            merges: [PatientMerge(survivor: 5, priorIdentifiers: [], provenance: Provenance(source: Clinics.riverside, format: .hl7v2))])
+        #expect(throws: (any Error).self) { try store.ingest(bad, messageID: nil) }
+        #expect(try stored("family", family) == 2)
+        #expect(try store.nameCount(kind: "family", name: family) == 2)
+        #expect(try store.indexPopulation() == 2)
+    }
 }
