@@ -173,11 +173,18 @@ extension PatientIndexStore {
             }
             members.append(Survivorship.Member(recordID: id, record: record, updatedAt: row.string(1) ?? ""))
         }
-        try db.run("DELETE FROM search_terms WHERE enterprise_id = ?", [enterpriseID])
-        guard let golden = Survivorship.golden(of: members, trust: configuration.sourceTrust) else { return }
+        let golden = Survivorship.golden(of: members, trust: configuration.sourceTrust)
+        // Only the terms that changed are written: a new member rarely changes more than one or two.
+        var stale = Set(try db.rows("SELECT term FROM search_terms WHERE enterprise_id = ?", [enterpriseID]).compactMap { $0.string(0) })
+        var fresh: [String] = []
+        for term in golden.map(Survivorship.searchTerms(of:)) ?? [] where stale.remove(term) == nil { fresh.append(term) }
+        for term in stale.sorted() {
+            try db.run("DELETE FROM search_terms WHERE term = ? AND enterprise_id = ?", [term, enterpriseID])
+        }
+        guard let golden else { return }
         try db.run("UPDATE enterprise_patients SET golden_data = ?, birth_date = ?, updated_at = ? WHERE id = ?",
             [try IndexRows.encode(golden), IndexRows.dateText(golden.birthDate), now, enterpriseID])
-        for term in Survivorship.searchTerms(of: golden) {
+        for term in fresh {
             try db.run("INSERT OR IGNORE INTO search_terms (term, enterprise_id) VALUES (?, ?)", [term, enterpriseID])
         }
     }

@@ -83,6 +83,31 @@ import Testing
     }
 }
 
+/// Search terms are rewritten by difference when the golden record changes; they must always be exactly
+/// the golden record's terms.
+@Suite struct GoldenRecordSearchTermTests {
+    @Test func termsFollowTheGoldenRecordThroughLinkAndUnlink() throws {
+        let index = try TemporaryIndex(model: .reviewingEverything)
+        func terms(_ id: String) throws -> [String] {
+            try index.store.db.rows("SELECT term FROM search_terms WHERE enterprise_id = ? ORDER BY term", [id]).compactMap { $0.string(0) }
+        }
+        func goldenTerms(_ id: String) throws -> [String] {
+            Survivorship.searchTerms(of: try #require(try index.reader().enterprisePatient(id: id)?.golden))
+        }
+        let maria = try index.store.ingest([Patients.mariaAtRiverside()], from: Clinics.riverside).patients[0]
+        var married = Patients.mariaAtLakeview()
+        married.names = [PersonName(family: "Okonkwo", given: ["Maria", "Luisa"]), PersonName(use: .maiden, family: "Garcia")]
+        let other = try index.store.ingest([married], from: Clinics.lakeview).patients[0]
+        #expect(try terms(maria.enterpriseID) == (try goldenTerms(maria.enterpriseID)))
+        try index.store.link(recordID: other.recordID, to: maria.enterpriseID, actor: "steward:akim", reason: nil)
+        #expect(try terms(maria.enterpriseID) == (try goldenTerms(maria.enterpriseID)))
+        #expect(try index.reader().searchPatients(name: "okonkwo").map(\.id) == [maria.enterpriseID])
+        try index.store.unlink(recordID: other.recordID, actor: "steward:akim", reason: "not her")
+        #expect(try terms(maria.enterpriseID) == (try goldenTerms(maria.enterpriseID)))
+        #expect(try !index.reader().searchPatients(name: "okonkwo").map(\.id).contains(maria.enterpriseID))
+    }
+}
+
 @Suite struct NameFrequencyTests {
     @Test func frequenciesComeFromTheIndexOnceItIsLargeEnough() throws {
         let index = try TemporaryIndex()
