@@ -186,6 +186,9 @@ package struct PatientRecord: Sendable, Hashable, Codable {
     /// Names, the legal/official name first.
     package var names: [PersonName]
     package var birthDate: ClinicalTime?
+    /// The birth date as the source sent it, kept only when it is no calendar date (`19450493`, a slip of
+    /// one digit in the month or day) and ``birthDate`` is therefore `nil`: matching still compares its digits.
+    package var birthDateAsSent: String?
     package var sex: AdministrativeSex?
     package var addresses: [PostalAddress]
     package var telecoms: [Telecom]
@@ -212,12 +215,14 @@ package struct PatientRecord: Sendable, Hashable, Codable {
         sex: AdministrativeSex? = nil, addresses: [PostalAddress] = [], telecoms: [Telecom] = [], ssn: String? = nil,
         mothersMaidenName: String? = nil, multipleBirth: Bool? = nil, birthOrder: Int? = nil, deceased: Bool? = nil,
         deceasedTime: ClinicalTime? = nil, race: [Code] = [], ethnicity: [Code] = [], language: Code? = nil,
-        maritalStatus: Code? = nil, generalPractitioner: ProviderReference? = nil, provenance: Provenance
+        maritalStatus: Code? = nil, generalPractitioner: ProviderReference? = nil, birthDateAsSent: String? = nil,
+        provenance: Provenance
     ) {
         self.source = source
         self.identifiers = identifiers
         self.names = names
         self.birthDate = birthDate
+        self.birthDateAsSent = birthDate == nil ? birthDateAsSent?.nilIfBlank : nil
         self.sex = sex
         self.addresses = addresses
         self.telecoms = telecoms

@@ -373,7 +373,7 @@ enum MatchingBenchmark {
                 names: [PersonName(family: row["surname"], given: [row["given_name"] ?? ""])],
                 birthDate: row["date_of_birth"].flatMap { ClinicalTime.parseHL7($0) },
                 addresses: [PostalAddress(lines: [street, row["address_2"] ?? ""], city: row["suburb"], state: row["state"], postalCode: row["postcode"])],
-                provenance: provenance(source, id))
+                birthDateAsSent: row["date_of_birth"], provenance: provenance(source, id))
             records.append(record)
         }
         let index = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })

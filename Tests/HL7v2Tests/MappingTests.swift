@@ -164,6 +164,16 @@ private func time(_ text: String) -> ClinicalTime? { ClinicalTime.parseHL7(text)
         #expect(birth.year == 1980)
     }
 
+    @Test("A birth date that is no calendar date is kept as sent, and only then")
+    func unreadableBirthDateKeptAsSent() throws {
+        let bad = try msg("MSH|^~\\&|A|F|||20240101||ADT^A08|C|P|2.5.1\rPID|1||1^^^F^MR||X^Y||19450493")
+        let p = try #require(try HL7v2Mapper.submission(from: bad).patients.first)
+        #expect(p.birthDate == nil)
+        #expect(p.birthDateAsSent == "19450493")
+        let good = try msg("MSH|^~\\&|A|F|||20240101||ADT^A08|C|P|2.5.1\rPID|1||1^^^F^MR||X^Y||19450403")
+        #expect(try HL7v2Mapper.submission(from: good).patients.first?.birthDateAsSent == nil)
+    }
+
     @Test(arguments: [("F", AdministrativeSex.female), ("M", .male), ("O", .other), ("A", .other), ("U", .unknown), ("N", .unknown)])
     func sexCodesMap(code: String, sex: AdministrativeSex) throws {
         let m = try msg("MSH|^~\\&|A|F|||20240101||ADT^A08|C|P|2.5.1\rPID|1||1^^^F^MR||X^Y|||\(code)")

@@ -136,7 +136,7 @@ package enum HL7v2Mapper {
             race: pid.race.repetitions.compactMap(HL7DataTypes.code), ethnicity: pid.ethnicGroup.repetitions.compactMap(HL7DataTypes.code),
             language: HL7DataTypes.code(pid.primaryLanguage), maritalStatus: HL7DataTypes.code(pid.maritalStatus),
             generalPractitioner: pd1.flatMap { HL7DataTypes.provider($0.field(4)) },
-            provenance: context.provenance.at(position))
+            birthDateAsSent: pid.dateTimeOfBirth.component(1).trimmed, provenance: context.provenance.at(position))
         record.ssn = ssn.map { String($0.unicodeScalars.filter { $0.value >= 0x30 && $0.value <= 0x39 }.map(Character.init)) }.flatMap { $0.isEmpty ? nil : $0 }
         record.mothersMaidenName = pid.mothersMaidenName.component(1).subcomponent(1).trimmed
         return record

@@ -24,7 +24,7 @@ package enum FieldComparators {
             ("given", given),
             ("middleInitial", middleLevel(a, b)),
             ("suffix", equalityLevel(a.suffix, b.suffix)),
-            ("birthDate", birthLevel(a.birthDate, b.birthDate)),
+            ("birthDate", birthLevel(a, b)),
             ("sex", equalityLevel(a.sex, b.sex)),
             ("phone", phoneLevel(a.phones, b.phones)),
             ("email", listLevel(a.emails, b.emails)),
@@ -96,6 +96,18 @@ package enum FieldComparators {
     }
 
     // MARK: Dates
+
+    /// The level of the two birth dates (below); when one record sent a birth date that
+    /// is no calendar date (``MatchFeatures/unreadableBirthDigits``), `oneDigit` if its digits are one
+    /// substitution or one exchange of adjacent digits from the other record's full date (`19450493` and
+    /// `19450403`), else `missing`: an unreadable date neither agrees exactly nor conflicts.
+    package static func birthLevel(_ a: MatchFeatures, _ b: MatchFeatures) -> String {
+        if a.birthDate != nil, b.birthDate != nil { return birthLevel(a.birthDate, b.birthDate) }
+        for (sent, other) in [(a.unreadableBirthDigits, b.birthDate), (b.unreadableBirthDigits, a.birthDate)] {
+            if let sent, let other, other.day != nil, isTypo(Array(sent.utf8), other.compactDigits) { return "oneDigit" }
+        }
+        return missing
+    }
 
     /// `exact`, `transposed` (day and month exchanged), `oneDigit` (one digit of `YYYYMMDD` wrong, two
     /// adjacent digits exchanged, or the year off by one), `yearOnly` (only the year agrees, or one side

@@ -79,6 +79,9 @@ package struct MatchFeatures: Sendable, Codable, Hashable {
     package var givenSoundex: String?
     /// `nil` when absent or a placeholder.
     package var birthDate: MatchDate?
+    /// `YYYYMMDD` of a birth date the source sent that is no calendar date (`19450493`), for a one-digit
+    /// comparison with the other record's date; `nil` when ``birthDate`` was read or nothing usable was sent.
+    package var unreadableBirthDigits: String?
     /// Male or female; `nil` when unknown or other.
     package var sex: AdministrativeSex?
     /// Nine digits; `nil` when absent, invalid or a placeholder.
@@ -102,7 +105,7 @@ package struct MatchFeatures: Sendable, Codable, Hashable {
         givenNames: [String] = [], middleInitial: String? = nil, suffix: String? = nil, birthDate: MatchDate? = nil,
         sex: AdministrativeSex? = nil, ssn: String? = nil, nationalIDs: [String: [String]] = [:], phones: [String] = [],
         emails: [String] = [], addresses: [StandardAddress] = [], identifiers: [String: [String]] = [:],
-        multipleBirth: Bool? = nil, birthOrder: Int? = nil, placeholderFields: [String] = []
+        multipleBirth: Bool? = nil, birthOrder: Int? = nil, placeholderFields: [String] = [], unreadableBirthDigits: String? = nil
     ) {
         self.family = family
         self.familyParts = familyParts
@@ -112,6 +115,7 @@ package struct MatchFeatures: Sendable, Codable, Hashable {
         self.middleInitial = middleInitial
         self.suffix = suffix
         self.birthDate = birthDate
+        self.unreadableBirthDigits = birthDate == nil ? unreadableBirthDigits : nil
         self.sex = sex
         self.ssn = ssn
         self.nationalIDs = nationalIDs
@@ -203,6 +207,7 @@ package enum MatchNormalizer {
             let date = MatchDate(year: b.year, month: b.precision >= .month ? b.month : nil, day: b.precision >= .day ? b.day : nil)
             if isPlaceholderBirthDate(date) { placeholders.append("birthDate") } else { birth = date }
         }
+        let unreadableBirth = record.birthDate == nil ? record.birthDateAsSent.flatMap(unreadableBirthDigits) : nil
 
         var ssn: String?
         if let raw = record.ssn {
@@ -258,7 +263,7 @@ package enum MatchNormalizer {
             givenNames: givenTokens, middleInitial: givenTokens.dropFirst().first.flatMap { $0.first.map(String.init) },
             suffix: suffix, birthDate: birth, sex: sex, ssn: ssn, nationalIDs: national, phones: phones, emails: emails,
             addresses: dedupe(addresses), identifiers: identifiers, multipleBirth: record.multipleBirth,
-            birthOrder: record.birthOrder, placeholderFields: placeholders)
+            birthOrder: record.birthOrder, placeholderFields: placeholders, unreadableBirthDigits: unreadableBirth)
         if features.birthOrder != nil, features.multipleBirth == nil { features.multipleBirth = true }
         return features
     }
@@ -268,6 +273,24 @@ package enum MatchNormalizer {
         if d.year < 1880 || d.year >= 9999 { return true }
         if (d.year == 1900 || d.year == 1901) && (d.month ?? 1) == 1 && (d.day ?? 1) == 1 { return true }
         return false
+    }
+
+    /// The leading `YYYYMMDD` of a birth date that did not parse, when it has eight digits and a year that
+    /// is no placeholder (`19450493` → `19450493`, `1945-04-93` → `19450493`); `nil` otherwise.
+    static func unreadableBirthDigits(_ sent: String) -> String? {
+        var digits: [UInt8] = []
+        for byte in sent.utf8 {
+            if byte >= 0x30, byte <= 0x39 {
+                digits.append(byte)
+                if digits.count == 8 { break }
+            } else if byte != UInt8(ascii: "-") || digits.count == 0 {
+                break
+            }
+        }
+        guard digits.count == 8 else { return nil }
+        let year = digits[0..<4].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        guard !isPlaceholderBirthDate(MatchDate(year: year)) else { return nil }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     private static func appendOnce(_ list: inout [String], _ value: String) {

@@ -105,6 +105,30 @@ struct DecisionRuleTests {
         #expect(abs(household + cap - model.householdEvidenceCap) < 0.01)
     }
 
+    @Test("Twins carrying the guarantor's SSN stay a tie for review when the record gives only an initial")
+    func twinsWithGuarantorSSNStayUnderReview() {
+        let incoming = matchFeatures(matchPatient(family: "Okafor", given: ["E"], birth: "2015-09-09", ssn: "536-22-8841", street: ["7 Elm St"], zip: "02118"))
+        let emma = model.compare(incoming, matchFeatures(matchPatient(family: "Okafor", given: ["Emma"], birth: "2015-09-09", ssn: "536228841", street: ["7 Elm St"], zip: "02118")), frequencies: nil)
+        let emily = model.compare(incoming, matchFeatures(matchPatient(family: "Okafor", given: ["Emily"], birth: "2015-09-09", ssn: "536228841", street: ["7 Elm St"], zip: "02118")), frequencies: nil)
+        #expect(emma.level(of: "given") == "initial")
+        #expect(emma.total == emily.total)
+        let decision = model.decide([PatientCandidate(patientID: "EMMA", comparisons: [emma]), PatientCandidate(patientID: "EMILY", comparisons: [emily])])
+        #expect(decision.outcome == .review)
+        #expect(decision.reasons == ["runner-up within margin"])
+        #expect(decision.reviewCandidates == ["EMILY", "EMMA"])
+    }
+
+    @Test("A parent and child of one name carrying the guarantor's SSN stay a tie for review without a birth date")
+    func parentAndChildWithGuarantorSSNStayUnderReview() {
+        let incoming = matchFeatures(matchPatient(family: "Okafor", given: ["Maria"], ssn: "536-22-8841", street: ["7 Elm St"], zip: "02118"))
+        let mother = model.compare(incoming, matchFeatures(matchPatient(family: "Okafor", given: ["Maria"], birth: "1980-02-02", ssn: "536228841", street: ["7 Elm St"], zip: "02118")), frequencies: nil)
+        let daughter = model.compare(incoming, matchFeatures(matchPatient(family: "Okafor", given: ["Maria"], birth: "2010-05-05", ssn: "536228841", street: ["7 Elm St"], zip: "02118")), frequencies: nil)
+        #expect(mother.level(of: "birthDate") == "missing")
+        let decision = model.decide([PatientCandidate(patientID: "MOTHER", comparisons: [mother]), PatientCandidate(patientID: "DAUGHTER", comparisons: [daughter])])
+        #expect(decision.outcome == .review)
+        #expect(decision.reasons == ["runner-up within margin"])
+    }
+
     @Test("A patient whose best member is definitively someone else is not a candidate")
     func definitiveExclusion() {
         let twin = PairComparison(comparisons: [], total: 35, blockers: ["twins (multiple birth, different given name)"], placeholderInvolved: false)
