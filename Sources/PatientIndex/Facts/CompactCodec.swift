@@ -837,6 +837,7 @@ private struct LeafWriter {
         if let c = r.maritalStatus { flag(true); code(c) } else { flag(false) }
         if let g = r.generalPractitioner { flag(true); provider(g) } else { flag(false) }
         provenance(r.provenance)
+        optional(r.birthDateAsSent)
     }
 
     private mutating func count(_ n: Int) { writeVarint(UInt64(n), into: &out) }
@@ -1139,6 +1140,7 @@ private struct LeafReader {
         r.maritalStatus = try present() ? try code() : nil
         r.generalPractitioner = try present() ? try provider() : nil
         r.provenance = try provenance()
+        r.birthDateAsSent = try optional()
         return r
     }
 
