@@ -179,7 +179,19 @@ package final class FactLedger: Sendable {
     /// member source records; returns the flags that are new since the last refresh (never seen before,
     /// under any enterprise id). A flag that no longer holds is kept inactive with its status.
     package func refresh(enterpriseID: String, memberRecordIDs: [Int64], in db: Connection) throws -> [DuplicateTestFlag] {
-        try refresh(enterpriseID: enterpriseID, instances: try loadInstances(memberRecordIDs, in: db), isNew: false, in: db)
+        try refresh(enterpriseID: enterpriseID, memberRecordIDs: memberRecordIDs, known: [:], in: db)
+    }
+
+    /// The same, with the complete fact instances of some members already at hand (records created by the
+    /// ingest in progress: everything they have was just recorded), so only the others are read back.
+    func refresh(enterpriseID: String, memberRecordIDs: [Int64], known: [Int64: [FactInstance]], in db: Connection) throws -> [DuplicateTestFlag] {
+        var instances: [FactInstance] = []
+        var unknown: [Int64] = []
+        for id in Set(memberRecordIDs) {
+            if let have = known[id] { instances += have } else { unknown.append(id) }
+        }
+        instances += try loadInstances(unknown, in: db)
+        return try refresh(enterpriseID: enterpriseID, instances: instances, isNew: false, in: db)
     }
 
     /// The refresh of an enterprise patient created in the current ingest from records created in it:

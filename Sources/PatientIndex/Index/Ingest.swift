@@ -112,7 +112,10 @@ extension PatientIndexStore {
                 }
                 flags += try ledger.refresh(enterpriseID: id, newPatientInstances: instances, in: db)
             } else {
-                flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: db)
+                // Records this ingest created hold exactly the facts it recorded for them.
+                var known: [Int64: [FactInstance]] = [:]
+                for member in members where createdRecords[member] != nil { known[member] = recorded[member] ?? [] }
+                flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, known: known, in: db)
             }
         }
         return flags

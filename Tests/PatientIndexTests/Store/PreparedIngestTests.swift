@@ -100,4 +100,34 @@ private typealias F = FactFixtures
         // Time order: the A1c (March 1), the March 5 panel in arrival order, then May's potassium.
         #expect(record.facts.map { $0.resultBody?.code.code } == ["4548-4", "2823-3", "2951-2", "2823-3"])
     }
+
+    /// A new record from another clinic that links to a known patient: its facts are taken from what the
+    /// ingest recorded instead of read back, and the result must equal a refresh from the stored facts.
+    @Test func aNewRecordLinkedToAKnownPatientGivesTheSameUnifiedRecordAsAFullRefresh() throws {
+        let index = try TemporaryIndex()
+        defer { try? FileManager.default.removeItem(at: index.directory) }
+        let store = index.store
+        let first = try store.ingest(PatientIndexStore.prepare(submission(firstVisitFacts()), ledger: store.ledger), messageID: nil)
+        // Lakeview repeats the A1c within its retest interval (a duplicate test) and sends its own sodium.
+        let lakeviewFacts = [
+            F.result(a1c, 7.0, "%", at: F.time("20240322"), filler: "LV-900", from: F.provenance(Clinics.lakeview, .hl7v2, "LV-ORU-7", "OBR[1]/OBX[1]")),
+            F.result(sodium, 139, "mmol/L", at: F.time("202403051420"), filler: "LV-901", from: F.provenance(Clinics.lakeview, .hl7v2, "LV-ORU-7", "OBR[2]/OBX[1]")),
+        ]
+        let linked = Patients.submission([Patients.mariaAtLakeview()], from: Clinics.lakeview, messageID: "LV-ORU-7", facts: lakeviewFacts)
+        let outcome = try store.ingest(PatientIndexStore.prepare(linked, ledger: store.ledger), messageID: nil)
+        let id = try #require(first.patients.first?.enterpriseID)
+        try #require(outcome.patients.first?.enterpriseID == id, "Maria at Lakeview links to Maria at Riverside")
+        let record = try #require(try index.reader().unifiedRecord(enterpriseID: id))
+        #expect(outcome.flags.count == 1, "the repeated A1c is flagged in the linking ingest")
+        // A refresh that reads every fact back changes nothing.
+        let members = try IndexRows.memberIDs(of: id, in: store.db)
+        #expect(members.count == 2)
+        let again = try store.ledger.refresh(enterpriseID: id, memberRecordIDs: members, in: store.db)
+        #expect(again.isEmpty)
+        let after = try #require(try index.reader().unifiedRecord(enterpriseID: id))
+        #expect(after.facts == record.facts)
+        #expect(after.flags == record.flags)
+        #expect(record.facts.count == 4, "sodium at the same moment is one fact with two provenances")
+        #expect(record.facts.first { $0.resultBody?.code.code == "2951-2" }?.provenances.count == 2)
+    }
 }
