@@ -52,6 +52,8 @@ private enum Tag {
     static let explanation: UInt8 = 16
     /// `PatientRecord` (source records and golden records). Rows written before it exist in the keyed form.
     static let patient: UInt8 = 17
+    /// `MatchFeatures` (`source_records.features_data`, decoded for every candidate the cache misses).
+    static let features: UInt8 = 18
 }
 
 private func writeVarint(_ value: UInt64, into out: inout [UInt8]) {
@@ -97,6 +99,7 @@ private final class EncodedNode {
         case let f as DuplicateTestFlag: value = .raw(LeafWriter.leaf(Tag.flag) { $0.flag(f) })
         case let e as MatchExplanation: value = .raw(LeafWriter.leaf(Tag.explanation) { $0.explanation(e) })
         case let r as PatientRecord: value = .raw(LeafWriter.leaf(Tag.patient) { $0.patient(r) })
+        case let f as MatchFeatures: value = .raw(LeafWriter.leaf(Tag.features) { $0.features(f) })
         default: try v.encode(to: CompactEncoder(self))
         }
     }
@@ -320,7 +323,7 @@ private final class ByteBuffer {
         case Tag.int: return try varint(i + 1).1
         case Tag.double: return i + 9
         case Tag.string, Tag.keyed, Tag.unkeyed, Tag.time, Tag.code, Tag.provenance, Tag.provider, Tag.quantity, Tag.body, Tag.unified, Tag.flag,
-             Tag.explanation, Tag.patient:
+             Tag.explanation, Tag.patient, Tag.features:
             let (n, start) = try length(i + 1)
             return start + n
         default: throw CompactCodec.corrupt("unknown tag")
@@ -422,6 +425,10 @@ private struct CompactValueDecoder: Decoder {
         if T.self == MatchExplanation.self, try buffer.byte(offset) == Tag.explanation {
             var reader = try LeafReader(buffer, offset, Tag.explanation)
             if let v = try reader.explanation() as? T { return v }
+        }
+        if T.self == MatchFeatures.self, try buffer.byte(offset) == Tag.features {
+            var reader = try LeafReader(buffer, offset, Tag.features)
+            if let v = try reader.features() as? T { return v }
         }
         if T.self == PatientRecord.self, try buffer.byte(offset) == Tag.patient {
             var reader = try LeafReader(buffer, offset, Tag.patient)
@@ -840,6 +847,58 @@ private struct LeafWriter {
         optional(r.birthDateAsSent)
     }
 
+    mutating func features(_ f: MatchFeatures) {
+        optional(f.family)
+        strings(f.familyParts)
+        strings(f.formerFamilies)
+        optional(f.given)
+        strings(f.givenNames)
+        optional(f.givenRoot)
+        strings(f.givenRoots)
+        optional(f.middleInitial)
+        optional(f.suffix)
+        optional(f.familyNYSIIS)
+        optional(f.familySoundex)
+        optional(f.givenNYSIIS)
+        optional(f.givenSoundex)
+        if let d = f.birthDate {
+            flag(true)
+            int(d.year)
+            int(d.month ?? 0)
+            int(d.day ?? 0)
+        } else {
+            flag(false)
+        }
+        optional(f.unreadableBirthDigits)
+        optional(f.sex?.rawValue)
+        optional(f.ssn)
+        lists(f.nationalIDs)
+        strings(f.phones)
+        strings(f.emails)
+        count(f.addresses.count)
+        for a in f.addresses {
+            optional(a.number)
+            optional(a.street)
+            optional(a.unit)
+            optional(a.city)
+            optional(a.state)
+            optional(a.zip)
+        }
+        lists(f.identifiers)
+        optionalBool(f.multipleBirth)
+        if let order = f.birthOrder { flag(true); int(order) } else { flag(false) }
+        strings(f.placeholderFields)
+    }
+
+    /// A dictionary of string lists, keys in order (the same features always give the same bytes).
+    private mutating func lists(_ map: [String: [String]]) {
+        count(map.count)
+        for key in map.keys.sorted() {
+            string(key)
+            strings(map[key] ?? [])
+        }
+    }
+
     private mutating func count(_ n: Int) { writeVarint(UInt64(n), into: &out) }
 
     private mutating func strings(_ list: [String]) {
@@ -1142,6 +1201,63 @@ private struct LeafReader {
         r.provenance = try provenance()
         r.birthDateAsSent = try optional()
         return r
+    }
+
+    mutating func features() throws -> MatchFeatures {
+        var f = MatchFeatures()
+        f.family = try optional()
+        f.familyParts = try strings()
+        f.formerFamilies = try strings()
+        f.given = try optional()
+        f.givenNames = try strings()
+        f.givenRoot = try optional()
+        f.givenRoots = try strings()
+        f.middleInitial = try optional()
+        f.suffix = try optional()
+        f.familyNYSIIS = try optional()
+        f.familySoundex = try optional()
+        f.givenNYSIIS = try optional()
+        f.givenSoundex = try optional()
+        if try present() {
+            let year = try int(), month = try int(), day = try int()
+            var date = MatchDate(year: year)
+            date.month = month == 0 ? nil : month
+            date.day = day == 0 ? nil : day
+            f.birthDate = date
+        }
+        f.unreadableBirthDigits = try optional()
+        if let sex = try optional() {
+            guard let value = AdministrativeSex(rawValue: sex) else { throw CompactCodec.corrupt("unknown sex") }
+            f.sex = value
+        }
+        f.ssn = try optional()
+        f.nationalIDs = try lists()
+        f.phones = try strings()
+        f.emails = try strings()
+        for _ in 0..<(try count()) {
+            var a = StandardAddress()
+            a.number = try optional()
+            a.street = try optional()
+            a.unit = try optional()
+            a.city = try optional()
+            a.state = try optional()
+            a.zip = try optional()
+            f.addresses.append(a)
+        }
+        f.identifiers = try lists()
+        f.multipleBirth = try optionalBool()
+        f.birthOrder = try present() ? try int() : nil
+        f.placeholderFields = try strings()
+        return f
+    }
+
+    private mutating func lists() throws -> [String: [String]] {
+        var map: [String: [String]] = [:]
+        for _ in 0..<(try count()) {
+            let key = try string()
+            map[key] = try strings()
+        }
+        return map
     }
 
     private mutating func strings() throws -> [String] {

@@ -167,6 +167,55 @@ private typealias F = FactFixtures
         }
     }
 
+    /// The synthesized keyed shape of `MatchFeatures`, as `features_data` rows written before its own form hold it.
+    private struct KeyedFeatures: Encodable {
+        var family: String?, familyParts: [String], formerFamilies: [String], given: String?, givenNames: [String]
+        var givenRoot: String?, givenRoots: [String], middleInitial: String?, suffix: String?
+        var familyNYSIIS: String?, familySoundex: String?, givenNYSIIS: String?, givenSoundex: String?
+        var birthDate: MatchDate?, unreadableBirthDigits: String?, sex: AdministrativeSex?, ssn: String?
+        var nationalIDs: [String: [String]], phones: [String], emails: [String], addresses: [StandardAddress]
+        var identifiers: [String: [String]], multipleBirth: Bool?, birthOrder: Int?, placeholderFields: [String]
+
+        init(_ f: MatchFeatures) {
+            family = f.family; familyParts = f.familyParts; formerFamilies = f.formerFamilies; given = f.given
+            givenNames = f.givenNames; givenRoot = f.givenRoot; givenRoots = f.givenRoots; middleInitial = f.middleInitial
+            suffix = f.suffix; familyNYSIIS = f.familyNYSIIS; familySoundex = f.familySoundex; givenNYSIIS = f.givenNYSIIS
+            givenSoundex = f.givenSoundex; birthDate = f.birthDate; unreadableBirthDigits = f.unreadableBirthDigits; sex = f.sex
+            ssn = f.ssn; nationalIDs = f.nationalIDs; phones = f.phones; emails = f.emails; addresses = f.addresses
+            identifiers = f.identifiers; multipleBirth = f.multipleBirth; birthOrder = f.birthOrder; placeholderFields = f.placeholderFields
+        }
+    }
+
+    static let features: MatchFeatures = {
+        var f = MatchNormalizer.features(of: patient)
+        f.nationalIDs = ["2.16.840.1.113883.4.3.17": ["D1234567"], "passport": ["X1", "X2"]]
+        f.identifiers["rmc|mr"] = ["E1234567", "E7654321"]
+        f.placeholderFields = ["email"]
+        return f
+    }()
+
+    @Test func matchFeaturesRoundTripAndOlderKeyedRowsStillDecode() throws {
+        var unreadable = MatchFeatures(family: "ALDERSON", given: "JAKE", unreadableBirthDigits: "19450493")
+        unreadable.birthOrder = 1
+        var monthOnly = MatchFeatures(family: "NG", birthDate: MatchDate(year: 1971, month: 3))
+        monthOnly.multipleBirth = false
+        for f in [Self.features, MatchFeatures(), unreadable, monthOnly, MatchFeatures(birthDate: MatchDate(year: 1980))] {
+            let bytes = try CompactCodec.encode(f)
+            #expect(bytes[1] == 18, "features are written in their own form")
+            #expect(try CompactCodec.decode(MatchFeatures.self, from: bytes) == f)
+            #expect(try CompactCodec.encode(f) == bytes, "the same features give the same bytes")
+            let legacy = try CompactCodec.encode(KeyedFeatures(f))
+            #expect(legacy[1] == 6)
+            #expect(try CompactCodec.decode(MatchFeatures.self, from: legacy) == f)
+        }
+        #expect(Self.features.birthDate == MatchDate(year: 1980, month: 5, day: 17))
+        #expect(!Self.features.addresses.isEmpty && Self.features.sex == .female && Self.features.ssn != nil)
+        let bytes = try CompactCodec.encode(Self.features)
+        for cut in stride(from: 1, to: bytes.count, by: 7) {
+            #expect(throws: (any Error).self) { try CompactCodec.decode(MatchFeatures.self, from: Array(bytes[..<cut])) }
+        }
+    }
+
     @Test func corruptBytesThrowInsteadOfTrapping() throws {
         let bytes = try CompactCodec.encode(UnifiedFact(id: "F-1", body: Self.bodies[0], provenances: [Self.provenance]))
         for cut in stride(from: 0, to: bytes.count, by: 7) {
@@ -204,6 +253,9 @@ private typealias F = FactFixtures
         ("PersonName", Mirror(reflecting: patient.names[0]).children.count, 5),
         ("PostalAddress", Mirror(reflecting: patient.addresses[0]).children.count, 7),
         ("Telecom", Mirror(reflecting: patient.telecoms[0]).children.count, 3),
+        ("MatchFeatures", Mirror(reflecting: MatchFeatures()).children.count, 25),
+        ("StandardAddress", Mirror(reflecting: StandardAddress()).children.count, 6),
+        ("MatchDate", Mirror(reflecting: MatchDate(year: 2000)).children.count, 3),
     ]
 
     /// The same for the index's stored values (explanations, patient records and their parts).
