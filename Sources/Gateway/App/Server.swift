@@ -109,9 +109,9 @@ package final class Server: @unchecked Sendable {
         }
         if let settings = configuration.inbox {
             let ingestService = self.ingestService
-            let watcher = InboxWatcher(settings: settings) { name, bytes in
-                Self.ingestFile(name: name, bytes: bytes, channel: .inbox, service: ingestService)
-            }
+            let watcher = InboxWatcher(settings: settings, ingestBatch: { files in
+                Self.ingestFiles(files, channel: .inbox, service: ingestService)
+            })
             try watcher.start()
             inbox = watcher
             Log.info("inbox: watching \(settings.path)")

@@ -27,9 +27,14 @@ package enum InboxOutcome: Sendable, Equatable {
 /// Watching is by inotify (close-write and moved-to events) with a periodic full rescan as fallback.
 package final class InboxWatcher: @unchecked Sendable {
     package typealias Ingest = (_ name: String, _ bytes: [UInt8]) -> InboxOutcome
+    /// Several files at once, in order, one outcome each (so their messages can share group commits).
+    package typealias IngestBatch = (_ files: [(name: String, bytes: [UInt8])]) -> [InboxOutcome]
 
     private let settings: GatewayConfiguration.InboxSettings
-    private let ingest: Ingest
+    private let ingestBatch: IngestBatch
+    /// At most this many files, and about this many bytes, are handed over together.
+    private let batchFiles = 256
+    private let batchBytes = 32 << 20
     private let fileManager = FileManager()
     private var thread: Thread?
     private let lock = NSLock()
@@ -44,7 +49,13 @@ package final class InboxWatcher: @unchecked Sendable {
 
     package init(settings: GatewayConfiguration.InboxSettings, ingest: @escaping Ingest) {
         self.settings = settings
-        self.ingest = ingest
+        self.ingestBatch = { files in files.map { ingest($0.name, $0.bytes) } }
+    }
+
+    /// Files that become ready in the same scan are ingested together (`ingest` gets them in name order).
+    package init(settings: GatewayConfiguration.InboxSettings, ingestBatch: @escaping IngestBatch) {
+        self.settings = settings
+        self.ingestBatch = ingestBatch
     }
 
     /// Creates the folders, resumes claimed files, and starts watching on a thread of its own.
@@ -117,6 +128,7 @@ package final class InboxWatcher: @unchecked Sendable {
     package func scanOnce(now: Date = Date()) {
         guard let names = try? fileManager.contentsOfDirectory(atPath: settings.path) else { return }
         var seen = Set<String>()
+        var ready: [String] = []
         for name in names.sorted() where !Self.isIgnored(name) {
             if isStopping { return }
             seen.insert(name)
@@ -134,13 +146,14 @@ package final class InboxWatcher: @unchecked Sendable {
             if let known = candidates[name], known.size == size, known.mtime == mtime {
                 if now.timeIntervalSince(known.since) >= settings.stableSeconds {
                     candidates[name] = nil
-                    claimAndProcess(name: name)
+                    ready.append(name)
                 }
             } else {
                 candidates[name] = (size, mtime, now)
             }
         }
         for name in candidates.keys where !seen.contains(name) { candidates[name] = nil }
+        claimAndProcess(names: ready)
     }
 
     /// Whether a directory entry is never taken (dot-files, temporary and partial files).
@@ -153,16 +166,26 @@ package final class InboxWatcher: @unchecked Sendable {
 
     private func resumeClaimed() {
         guard let names = try? fileManager.contentsOfDirectory(atPath: claimedDirectory) else { return }
-        for name in names.sorted() where !name.hasPrefix(".") {
-            Log.info("inbox: resuming claimed file \(name)")
-            process(claimedName: name)
-        }
+        let claimed = names.sorted().filter { !$0.hasPrefix(".") }
+        for name in claimed { Log.info("inbox: resuming claimed file \(name)") }
+        process(claimedNames: claimed)
     }
 
-    private func claimAndProcess(name: String) {
+    /// Claims each ready file (files another process took are skipped), then processes the claimed ones.
+    private func claimAndProcess(names: [String]) {
+        var claimed: [String] = []
+        for name in names {
+            if isStopping { break }
+            if let claimedName = claim(name: name) { claimed.append(claimedName) }
+        }
+        process(claimedNames: claimed)
+    }
+
+    /// Moves `name` into the claimed folder; its name there, or nil when it was refused or taken.
+    private func claim(name: String) -> String? {
         guard Self.isSafeName(name) else {
             refuse(name: name, reason: "file name is not allowed")
-            return
+            return nil
         }
         var claimedName = name
         var counter = 1
@@ -172,28 +195,61 @@ package final class InboxWatcher: @unchecked Sendable {
         }
         guard rename(settings.path + "/" + name, claimedDirectory + "/" + claimedName) == 0 else {
             // Someone else took it (another process, or it was removed): not ours.
-            return
+            return nil
         }
-        process(claimedName: claimedName)
+        return claimedName
     }
 
-    private func process(claimedName: String) {
+    /// Reads claimed files and ingests them in groups (in order); each is archived or failed by its own
+    /// outcome, only after the ingest of its group returned (every message committed).
+    private func process(claimedNames: [String]) {
+        var next = 0
+        while next < claimedNames.count {
+            // Read the next group: up to `batchFiles` files and about `batchBytes` bytes.
+            var group: [(name: String, bytes: [UInt8])] = []
+            var groupBytes = 0
+            while next < claimedNames.count && group.count < batchFiles && groupBytes < batchBytes {
+                let claimedName = claimedNames[next]
+                next += 1
+                switch contents(claimedName: claimedName) {
+                case .success(let bytes):
+                    group.append((claimedName, bytes))
+                    groupBytes += bytes.count
+                case .failure(let failure):
+                    finish(claimedName: claimedName, from: claimedDirectory, outcome: .failed(reason: failure.reason))
+                    countProcessed(1)
+                case nil:
+                    continue  // gone
+                }
+            }
+            guard !group.isEmpty else { continue }
+            let outcomes = ingestBatch(group)
+            for (i, file) in group.enumerated() {
+                let outcome = i < outcomes.count ? outcomes[i] : .failed(reason: "no outcome from the ingest")
+                finish(claimedName: file.name, from: claimedDirectory, outcome: outcome)
+            }
+            countProcessed(group.count)
+        }
+    }
+
+    private struct ReadFailure: Error { var reason: String }
+
+    /// The bytes of a claimed file; a failure for one that cannot be taken; nil when it is gone.
+    private func contents(claimedName: String) -> Result<[UInt8], ReadFailure>? {
         let path = claimedDirectory + "/" + claimedName
         var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        let outcome: InboxOutcome
-        if info.st_mode & S_IFMT != S_IFREG {
-            outcome = .failed(reason: "not a regular file")
-        } else if Int64(info.st_size) > Int64(settings.maxFileBytes) {
-            outcome = .failed(reason: "file is \(info.st_size) bytes; the limit is \(settings.maxFileBytes)")
-        } else if let data = fileManager.contents(atPath: path) {
-            outcome = ingest(claimedName, [UInt8](data))
-        } else {
-            outcome = .failed(reason: "cannot read file")
+        guard lstat(path, &info) == 0 else { return nil }
+        if info.st_mode & S_IFMT != S_IFREG { return .failure(ReadFailure(reason: "not a regular file")) }
+        if Int64(info.st_size) > Int64(settings.maxFileBytes) {
+            return .failure(ReadFailure(reason: "file is \(info.st_size) bytes; the limit is \(settings.maxFileBytes)"))
         }
-        finish(claimedName: claimedName, from: claimedDirectory, outcome: outcome)
+        guard let data = fileManager.contents(atPath: path) else { return .failure(ReadFailure(reason: "cannot read file")) }
+        return .success([UInt8](data))
+    }
+
+    private func countProcessed(_ n: Int) {
         lock.lock()
-        processedCount += 1
+        processedCount += n
         lock.unlock()
     }
 

@@ -83,6 +83,30 @@ import Testing
         #expect(layout.files("inbox/.claimed").isEmpty)
     }
 
+    /// Files that become ready in one scan reach the ingest together, in name order, and each is archived
+    /// or failed by its own outcome once the group's ingest returned.
+    @Test func filesReadyTogetherAreIngestedTogetherAndFinishedOneByOne() throws {
+        let layout = try Layout()
+        let batches = Mutex<[[String]]>([])
+        let watcher = InboxWatcher(settings: layout.settings, ingestBatch: { files in
+            batches.withLock { $0.append(files.map { $0.name + ":" + String(decoding: $0.bytes, as: UTF8.self) }) }
+            return files.map { $0.name.hasPrefix("bad") ? .failed(reason: "message 1 of 1: no MSH") : .ingested(summary: "1 ingested") }
+        })
+        for name in ["c.hl7", "a.hl7", "bad.hl7", "b.hl7"] { layout.write(name, "MSH|" + name) }
+        layout.write("skip.part", "partial")
+        watcher.scanOnce()
+        #expect(batches.withLock { $0 }.isEmpty, "first sight only records sizes")
+        watcher.scanOnce()
+        watcher.scanOnce()
+        #expect(batches.withLock { $0 } == [["a.hl7:MSH|a.hl7", "b.hl7:MSH|b.hl7", "bad.hl7:MSH|bad.hl7", "c.hl7:MSH|c.hl7"]])
+        let day = String(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))
+        #expect(layout.files("archive") == [day, day + "/a.hl7", day + "/b.hl7", day + "/c.hl7"])
+        #expect(layout.files("failed").contains("bad.hl7"))
+        #expect(layout.files("inbox/.claimed").isEmpty)
+        #expect(layout.files("inbox") == ["skip.part"])
+        #expect(watcher.processedCount == 4)
+    }
+
     @Test func inotifyPicksUpNewFiles() throws {
         let layout = try Layout()
         let seen = Mutex<[String]>([])
