@@ -43,8 +43,6 @@ enum Bench {
         fflush(nil)
     }
 
-    /// CPU seconds used by the process so far (user + system, all threads): on a shared machine a
-    /// steadier yardstick than wall time.
     /// CPU seconds of the calling thread (the serial part of a pipeline: what bounds it on free cores).
     static func threadCPUSeconds() -> Double {
         var ts = timespec()
@@ -52,6 +50,8 @@ enum Bench {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    /// CPU seconds used by the process so far (user + system, all threads): on a shared machine a
+    /// steadier yardstick than wall time.
     static func processCPUSeconds() -> Double {
         var usage = rusage()
         #if os(Linux)

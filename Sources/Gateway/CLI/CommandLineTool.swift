@@ -208,32 +208,26 @@ package enum CommandLineTool {
         let files = try files(paths)
         let session = try session(a, mustExist: false)
         defer { session.close() }
-        struct FileResult: Encodable { var file: String; var status: String; var detail: String }
         var results: [FileResult] = []
-        // Files are read and ingested in groups (about 32 MiB at a time), each group's messages in flight
-        // together so they share group commits; results are still reported per file, in order.
+        // Files are read and ingested in groups (about 32 MiB or 1,024 files at a time), each group's messages
+        // in flight together so they share group commits; results are still reported per file, in order.
         var group: [(name: String, bytes: [UInt8])] = []
         var groupBytes = 0
-        func ingestGroup() -> [FileResult] {
-            defer { group.removeAll(); groupBytes = 0 }
-            return zip(group, Server.ingestFiles(group, channel: .cli, service: session.service)).map { file, outcome in
-                switch outcome {
-                case .ingested(let summary): FileResult(file: file.name, status: "ingested", detail: summary)
-                case .failed(let reason): FileResult(file: file.name, status: "failed", detail: reason)
-                }
-            }
-        }
-        for file in files {
+        for (i, file) in files.enumerated() {
             let bytes: [UInt8]
             do { bytes = try read(file) } catch {
-                results += ingestGroup()  // what was read before the unreadable file is still ingested, as one file at a time did
+                // What was read before the unreadable file is still ingested, as one file at a time did.
+                results += fileResults(group, service: session.service)
                 throw error
             }
             group.append((file, bytes))
             groupBytes += bytes.count
-            if groupBytes >= 32 << 20 || group.count >= 1024 { results += ingestGroup() }
+            if groupBytes >= 32 << 20 || group.count >= 1024 || i == files.count - 1 {
+                results += fileResults(group, service: session.service)
+                group.removeAll()
+                groupBytes = 0
+            }
         }
-        results += ingestGroup()
         let failed = results.filter { $0.status == "failed" }.count
         if a.has("json") {
             printJSON(results)
@@ -241,6 +235,18 @@ package enum CommandLineTool {
             for r in results { print("\(r.status == "ingested" ? "ok    " : "FAILED") \(r.file): \(r.detail.replacingOccurrences(of: "\n", with: "\n       "))") }
         }
         if failed > 0 { throw GatewayError(.badRequest, "\(failed) of \(files.count) file(s) failed; they are kept in the message log with their errors") }
+    }
+
+    private struct FileResult: Encodable { var file: String; var status: String; var detail: String }
+
+    /// Ingests a group of files together and reports each (``Server/ingestFiles(_:channel:service:)``).
+    private static func fileResults(_ group: [(name: String, bytes: [UInt8])], service: IngestService) -> [FileResult] {
+        zip(group, Server.ingestFiles(group, channel: .cli, service: service)).map { file, outcome in
+            switch outcome {
+            case .ingested(let summary): FileResult(file: file.name, status: "ingested", detail: summary)
+            case .failed(let reason): FileResult(file: file.name, status: "failed", detail: reason)
+            }
+        }
     }
 
     static func patients(_ a: Arguments) throws {
