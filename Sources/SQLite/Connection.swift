@@ -64,6 +64,7 @@ package final class Connection {
     private let db: OpaquePointer
     package let path: String
     private var statementCache: [String: Statement] = [:]
+    private var statementsByAddress: [Int: Statement] = [:]
 
     /// Opens (creating when `readOnly` is false) the database at `path` (`:memory:` for a private in-memory db).
     /// Sets a busy timeout, turns foreign keys on, and for writable file databases WAL mode with
@@ -93,6 +94,7 @@ package final class Connection {
     private static let configured: Void = { _ = concord_sqlite_configure() }()
 
     deinit {
+        statementsByAddress.removeAll()
         statementCache.removeAll()
         sqlite3_close_v2(db)
     }
@@ -122,12 +124,23 @@ package final class Connection {
 
     /// A prepared statement kept for the connection's lifetime, reset and with bindings cleared.
     package func cached(_ sql: String) throws -> Statement {
-        if let statement = statementCache[sql] {
+        // Almost every statement is a string literal, whose bytes stay at one address: looking it up by
+        // that address skips hashing the whole SQL text on every call. The text is still compared (equal
+        // storage compares in constant time), so a reused address of another string only misses.
+        let address = sql.utf8.withContiguousStorageIfAvailable { Int(bitPattern: $0.baseAddress) } ?? 0
+        if address != 0, let statement = statementsByAddress[address], statement.sql == sql {
             statement.reset()
             return statement
         }
-        let statement = try prepare(sql)
-        statementCache[sql] = statement
+        let statement: Statement
+        if let known = statementCache[sql] {
+            known.reset()
+            statement = known
+        } else {
+            statement = try prepare(sql)
+            statementCache[sql] = statement
+        }
+        if address != 0 { statementsByAddress[address] = statement }
         return statement
     }
 

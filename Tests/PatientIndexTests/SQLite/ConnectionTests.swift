@@ -100,6 +100,20 @@ import Testing
     }
 
     /// Values are bound without a copy (SQLite is told they are static): the edge cases of that path.
+    /// The statement cache looks literals up by the address of their bytes. Strings built at run time
+    /// reuse addresses (short ones live in a temporary on the stack, freed long ones are reallocated), so
+    /// every one of these must still get its own statement.
+    @Test func statementsBuiltAtRunTimeNeverGetAnotherStringsStatement() throws {
+        let db = try Connection(path: ":memory:")
+        for i in 0..<300 {
+            let short = "SELECT \(i)"
+            #expect(try db.scalar(short) == .integer(Int64(i)))
+            let long = "SELECT \(i) + 0 AS value_with_a_long_enough_name_to_live_on_the_heap"
+            #expect(try db.scalar(long) == .integer(Int64(i)))
+            #expect(try db.scalar("SELECT 7 AS literal_value") == .integer(7))
+        }
+    }
+
     @Test func staticBindingKeepsEmptyValuesNulBytesAndRebindsCleanly() throws {
         let db = try Connection(path: ":memory:")
         try db.execute("CREATE TABLE t (k INTEGER, s TEXT, b BLOB)")
