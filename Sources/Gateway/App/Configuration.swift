@@ -101,6 +101,8 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
     package struct WriterSettings: Sendable, Codable, Equatable {
         /// The most messages one group commit may hold.
         package var maxBatch: Int = 256
+        /// SQLite's page cache of the write connection, in MiB (``IndexConfiguration/pageCacheMiB``).
+        package var pageCacheMiB: Int = 1_024
         package init() {}
     }
 
@@ -254,8 +256,9 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
         // { "name": "care-team-portal", "sha256": "…64 hex digits…", "role": "reader" }
       ],
 
-      // Group commit: how many messages one durable transaction may hold.
-      "writer": { "maxBatch": 256 },
+      // Group commit: how many messages one durable transaction may hold, and the write connection's
+      // SQLite page cache in MiB (an index of a million patients is about 2.6 GB on disk).
+      "writer": { "maxBatch": 256, "pageCacheMiB": 1024 },
 
       // Optional JSON file with retest intervals and a local-code → LOINC map (built-in defaults otherwise).
       // "facts": "concord-facts.json",

@@ -29,7 +29,8 @@ package final class Server: @unchecked Sendable {
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let facts = try Self.loadFacts(configuration.facts)
         let ledger = FactLedger(configuration: facts)
-        let store = try PatientIndexStore(path: configuration.database, ledger: ledger)
+        let store = try PatientIndexStore(
+            path: configuration.database, configuration: IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB), ledger: ledger)
         writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
             try store.transaction(body)
         }
@@ -124,9 +125,12 @@ package final class Server: @unchecked Sendable {
     }
 
     /// Ingests the messages of several files in order, all in flight together so that they share group
-    /// commits (``IngestService/ingestAll(_:parallelism:window:)``), and sums up each file's outcome. Every
-    /// message is committed before this returns, as with one file at a time.
-    package static func ingestFiles(_ files: [(name: String, bytes: [UInt8])], channel: MessageChannel, service: IngestService) -> [InboxOutcome] {
+    /// commits (``IngestService/ingestAll(_:parallelism:window:chunksInFlight:)``), and sums up each file's outcome. Every
+    /// message is committed before this returns, as with one file at a time. At most `queued` messages
+    /// are with the writer at once (handed over 256 at a time).
+    package static func ingestFiles(
+        _ files: [(name: String, bytes: [UInt8])], channel: MessageChannel, service: IngestService, queued: Int = 512
+    ) -> [InboxOutcome] {
         var units: [InboundUnit] = []
         var owner: [(file: Int, index: Int, of: Int)] = []
         for (f, file) in files.enumerated() {
@@ -136,7 +140,7 @@ package final class Server: @unchecked Sendable {
                 owner.append((f, i, raws.count))
             }
         }
-        let replies = service.ingestAll(units)
+        let replies = service.ingestAll(units, window: 256, chunksInFlight: max(2, queued / 256))
         var failures = Array(repeating: [String](), count: files.count)
         var ingested = Array(repeating: 0, count: files.count)
         var duplicates = Array(repeating: 0, count: files.count)

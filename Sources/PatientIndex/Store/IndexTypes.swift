@@ -162,16 +162,21 @@ package struct IndexConfiguration: Sendable, Hashable {
     /// Decoded matching features of this many recently seen records are kept in memory (about 1.5 KB
     /// each: 60,000 is ~90 MB at most). Read when the store opens.
     package var featureCacheEntries: Int
+    /// SQLite's page cache of the write connection, in MiB. The pages one group commit dirties stay in
+    /// it until the commit (a smaller cache spills them to the WAL early), and the index pages the
+    /// candidate queries walk are read from it instead of from the operating system.
+    package var pageCacheMiB: Int
 
     package init(
         maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:],
-        featureCacheEntries: Int = 60_000
+        featureCacheEntries: Int = 60_000, pageCacheMiB: Int = 1_024
     ) {
         self.maxBlockSize = maxBlockSize
         self.maxNameOnlyBlockSize = maxNameOnlyBlockSize
         self.maxReviewsPerRecord = maxReviewsPerRecord
         self.sourceTrust = sourceTrust
         self.featureCacheEntries = featureCacheEntries
+        self.pageCacheMiB = pageCacheMiB
     }
 }
 

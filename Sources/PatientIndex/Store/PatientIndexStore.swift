@@ -39,7 +39,7 @@ package final class PatientIndexStore {
     ) throws {
         db = try Connection(path: path)
         // A larger page cache keeps a group commit's pages in memory instead of spilling them to the WAL early.
-        try db.execute("PRAGMA cache_size = -65536")
+        try db.execute("PRAGMA cache_size = -\(max(1, configuration.pageCacheMiB) * 1024)")
         // Checkpoint less often: a page rewritten by several group commits is copied back to the database once.
         try db.execute("PRAGMA wal_autocheckpoint = 8192")
         // Every ingest is a savepoint inside the group commit, so SQLite keeps a statement journal of the

@@ -160,6 +160,16 @@ import Testing
         #expect(config.tokens.isEmpty)
     }
 
+    @Test func aPartialWriterSectionKeepsTheOtherDefaults() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-writer-\(UUID().uuidString).json")
+        try Data(#"{"writer": {"pageCacheMiB": 64}}"#.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let config = try GatewayConfiguration.load(path: url.path)
+        #expect(config.writer.pageCacheMiB == 64)
+        #expect(config.writer.maxBatch == 256)
+        #expect(GatewayConfiguration().writer.pageCacheMiB == 1_024)
+    }
+
     @Test func commentsInsideStringsAreKept() throws {
         let text = #"{ "database": "//server/share/db.sqlite" // where\n, "logLevel": "debug" }"#
         let stripped = String(decoding: GatewayConfiguration.stripComments(Data(text.utf8)), as: UTF8.self)

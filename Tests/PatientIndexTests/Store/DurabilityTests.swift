@@ -27,6 +27,13 @@ import Testing
         #expect(try index.store.db.scalar("SELECT count(*) FROM schema_migrations WHERE version < 100") == .integer(1))
     }
 
+    @Test func theWriteConnectionUsesTheConfiguredPageCache() throws {
+        let index = try TemporaryIndex()
+        #expect(try index.store.db.scalar("PRAGMA cache_size") == .integer(-1_024 * 1024))
+        let smaller = try PatientIndexStore(path: index.path, configuration: IndexConfiguration(pageCacheMiB: 64))
+        #expect(try smaller.db.scalar("PRAGMA cache_size") == .integer(-64 * 1024))
+    }
+
     @Test func aTrainedModelIsStoredVersionedAndUsedAfterReopening() throws {
         let index = try TemporaryIndex()
         _ = try index.store.ingest([Patients.mariaAtRiverside(), Patients.robertAtRiverside()], from: Clinics.riverside)
