@@ -3,24 +3,25 @@ import Foundation
 import PatientIndex
 import SQLite
 
-/// `concord-bench index [--patients N] [--latency N] [--batch N] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
+/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--serial] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
 ///
 /// Generates a synthetic multi-clinic population (names drawn from US frequency lists with a synthetic
 /// long tail, about `RATE` of people registered a second time at another clinic with realistic variations),
 /// bulk-loads it through `PatientIndexStore.ingest` with group commit (`--batch` records per durable
-/// transaction), then measures per-record ingest latency with the index at that size: the ingest call
+/// transaction, 4,096 as `concord ingest` commits; `--page-cache-mib` the write connection's SQLite page cache), then measures per-record ingest latency with the index at that size: the ingest call
 /// inside a transaction, and ingest plus its own durable commit. Also reports how many true duplicate
 /// pairs ended linked and how many pairs of different people ended in one enterprise patient.
 /// `--export CSV` also writes the loaded records (with their true person) for the peers in `bench/index.sh`.
 enum IndexBenchmark {
     static func run(_ args: [String]) throws {
         Bench.warnIfDebug()
-        var patients = 10_000, latencySamples = 1_000, batch = 1_000, seed: UInt64 = 42
+        var patients = 10_000, latencySamples = 1_000, batch = 4_096, seed: UInt64 = 42
         var duplicateRate = 0.10
         var dbPath: String?
         var exportPath: String?
         var falseMergePath: String?
         var serial = false
+        var configuration = IndexConfiguration()
         var i = 0
         while i < args.count {
             let value = i + 1 < args.count ? args[i + 1] : ""
@@ -34,6 +35,7 @@ enum IndexBenchmark {
             case "--export": exportPath = value
             case "--false-merges": falseMergePath = value
             case "--serial": serial = true; i -= 1
+            case "--page-cache-mib": configuration.pageCacheMiB = Int(value) ?? configuration.pageCacheMiB
             default: break
             }
             i += 2
@@ -47,7 +49,7 @@ enum IndexBenchmark {
         var population = SyntheticPopulation(seed: seed, duplicateRate: duplicateRate)
         let records = population.records(count: patients)
         if let exportPath { try SyntheticPopulation.export(records, to: exportPath) }
-        let store = try PatientIndexStore(path: path)
+        let store = try PatientIndexStore(path: path, configuration: configuration)
         let scale = "\(patients)"
 
         // Bulk load with group commit.

@@ -79,19 +79,22 @@ package final class IngestService: Sendable {
         return (parsed, Prepared(parsed, ledger: ledger))
     }
 
-    /// Ingests `units` in their order, parsing them on up to `parallelism` threads and keeping up to
-    /// `window` of them queued for the writer at once, so that they share group commits instead of paying
-    /// one durable commit each; returns the replies in order. Each reply still follows the commit of the
-    /// transaction that holds its unit, exactly as with ``ingestAndWait(_:)``.
+    /// Ingests `units` in their order, parsing them on up to `parallelism` threads, `window` at a time,
+    /// and keeping up to `chunksInFlight` windows queued for the writer at once, so that they share group
+    /// commits instead of paying one durable commit each; returns the replies in order. Each reply still
+    /// follows the commit of the transaction that holds its unit, exactly as with ``ingestAndWait(_:)``.
+    /// When the writer is the slower side the queue fills, and its commits grow up to its `maxBatch`.
     ///
     /// For bulk loads (`concord ingest`, the inbox): a file of 100,000 messages ingested one commit at a
     /// time waits for 100,000 fsyncs. Never call it from an event loop or from Swift's cooperative pool.
-    package func ingestAll(_ units: [InboundUnit], parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, window: Int = 256) -> [IngestReply] {
+    package func ingestAll(
+        _ units: [InboundUnit], parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, window: Int = 256, chunksInFlight: Int = 2
+    ) -> [IngestReply] {
         guard !units.isEmpty else { return [] }
         let replies = ReplySlots(count: units.count)
         let chunk = max(1, window)
-        // At most two chunks with the writer: one being committed while the next is parsed and queued.
-        let inFlight = DispatchSemaphore(value: 2)
+        // By default two chunks with the writer: one being committed while the next is parsed and queued.
+        let inFlight = DispatchSemaphore(value: max(1, chunksInFlight))
         let done = DispatchGroup()
         var start = 0
         while start < units.count {
