@@ -11,16 +11,18 @@ import Synchronization
 enum GatewayBenchmark {
     static func run(_ args: [String]) throws {
         Bench.warnIfDebug()
-        guard let corpusPath = args.first else { throw GatewayError(.usage, "usage: concord-bench gateway CORPUS [--messages N] [--connections 1,8,64]") }
+        guard let corpusPath = args.first else { throw GatewayError(.usage, "usage: concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR] [--page-cache-mib N]") }
         var total = 20_000
         var connectionCounts = [1, 8, 64]
         var dbDirectory = NSTemporaryDirectory()
+        var pageCacheMiB = GatewayConfiguration.WriterSettings().pageCacheMiB
         var i = 1
         while i < args.count {
             switch args[i] {
             case "--messages": total = Int(args[i + 1]) ?? total; i += 2
             case "--connections": connectionCounts = args[i + 1].split(separator: ",").compactMap { Int($0) }; i += 2
             case "--db-dir": dbDirectory = args[i + 1]; i += 2
+            case "--page-cache-mib": pageCacheMiB = Int(args[i + 1]) ?? pageCacheMiB; i += 2
             default: i += 1
             }
         }
@@ -32,6 +34,7 @@ enum GatewayBenchmark {
             let dbPath = dbDirectory + "/concord-bench-gateway-\(connections)-\(UUID().uuidString).sqlite"
             var configuration = GatewayConfiguration()
             configuration.database = dbPath
+            configuration.writer.pageCacheMiB = pageCacheMiB
             configuration.inbox = nil
             configuration.http = nil
             var listener = GatewayConfiguration.MLLPListenerSettings()
