@@ -3,7 +3,7 @@ import Foundation
 import PatientIndex
 import SQLite
 
-/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--serial] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
+/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--feature-cache N] [--serial] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
 ///
 /// Generates a synthetic multi-clinic population (names drawn from US frequency lists with a synthetic
 /// long tail, about `RATE` of people registered a second time at another clinic with realistic variations),
@@ -36,6 +36,7 @@ enum IndexBenchmark {
             case "--false-merges": falseMergePath = value
             case "--serial": serial = true; i -= 1
             case "--page-cache-mib": configuration.pageCacheMiB = Int(value) ?? configuration.pageCacheMiB
+            case "--feature-cache": configuration.featureCacheEntries = Int(value) ?? configuration.featureCacheEntries
             default: break
             }
             i += 2
