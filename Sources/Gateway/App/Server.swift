@@ -140,7 +140,8 @@ package final class Server: @unchecked Sendable {
                 owner.append((f, i, raws.count))
             }
         }
-        let replies = service.ingestAll(units, window: 256, chunksInFlight: max(2, queued / 256))
+        let window = 256
+        let replies = service.ingestAll(units, window: window, chunksInFlight: max(2, queued / window))
         var failures = Array(repeating: [String](), count: files.count)
         var ingested = Array(repeating: 0, count: files.count)
         var duplicates = Array(repeating: 0, count: files.count)

@@ -1165,10 +1165,7 @@ private struct LeafReader {
             r.names.append(name)
         }
         r.birthDate = try present() ? try time() : nil
-        if let sex = try optional() {
-            guard let value = AdministrativeSex(rawValue: sex) else { throw CompactCodec.corrupt("unknown sex") }
-            r.sex = value
-        }
+        r.sex = try sex()
         for _ in 0..<(try count()) {
             var a = PostalAddress()
             a.use = try optional()
@@ -1226,10 +1223,7 @@ private struct LeafReader {
             f.birthDate = date
         }
         f.unreadableBirthDigits = try optional()
-        if let sex = try optional() {
-            guard let value = AdministrativeSex(rawValue: sex) else { throw CompactCodec.corrupt("unknown sex") }
-            f.sex = value
-        }
+        f.sex = try sex()
         f.ssn = try optional()
         f.nationalIDs = try lists()
         f.phones = try strings()
@@ -1264,6 +1258,12 @@ private struct LeafReader {
         var list: [String] = []
         for _ in 0..<(try count()) { list.append(try string()) }
         return list
+    }
+
+    private mutating func sex() throws -> AdministrativeSex? {
+        guard let raw = try optional() else { return nil }
+        guard let value = AdministrativeSex(rawValue: raw) else { throw CompactCodec.corrupt("unknown sex") }
+        return value
     }
 
     private mutating func optionalBool() throws -> Bool? {
