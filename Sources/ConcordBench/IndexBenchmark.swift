@@ -3,7 +3,7 @@ import Foundation
 import PatientIndex
 import SQLite
 
-/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--feature-cache N] [--serial] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
+/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--feature-cache N] [--serial] [--sql-profile] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
 ///
 /// Generates a synthetic multi-clinic population (names drawn from US frequency lists with a synthetic
 /// long tail, about `RATE` of people registered a second time at another clinic with realistic variations),
@@ -21,6 +21,7 @@ enum IndexBenchmark {
         var exportPath: String?
         var falseMergePath: String?
         var serial = false
+        var sqlProfile = false
         var configuration = IndexConfiguration()
         var i = 0
         while i < args.count {
@@ -35,6 +36,7 @@ enum IndexBenchmark {
             case "--export": exportPath = value
             case "--false-merges": falseMergePath = value
             case "--serial": serial = true; i -= 1
+            case "--sql-profile": sqlProfile = true; i -= 1
             case "--page-cache-mib": configuration.pageCacheMiB = Int(value) ?? configuration.pageCacheMiB
             case "--feature-cache": configuration.featureCacheEntries = Int(value) ?? configuration.featureCacheEntries
             default: break
@@ -86,6 +88,18 @@ enum IndexBenchmark {
                     "cpu_seconds": String(format: "%.1f", loadCPU), "prepare": serial ? "serial" : "ahead",
                     "ingest_thread_cpu_seconds": String(format: "%.1f", ingestThreadCPU),
                     "records_per_cpu_s": String(format: "%.0f", Double(records.count) / max(loadCPU, 1e-9))])
+
+        if sqlProfile {
+            // Where the load's statements went: runs per loaded record and VM steps per run, most-run first.
+            let profile = store.db.statementProfile()
+            let total = profile.reduce(0) { $0 + $1.runs }
+            print(String(format: "sql profile: %.1f statements per record", Double(total) / Double(max(records.count, 1))))
+            for entry in profile.prefix(40) {
+                let sql = entry.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                print(String(format: "%8.2f/rec %8.1f steps/run  ", Double(entry.runs) / Double(max(records.count, 1)),
+                    Double(entry.steps) / Double(max(entry.runs, 1))) + sql.prefix(150))
+            }
+        }
 
         // Accuracy of what was loaded, against the generator's truth.
         let reader = try PatientIndexReader(path: path)

@@ -237,6 +237,15 @@ package final class Connection {
         }
     }
 
+    /// How often each cached statement ran since it was prepared, and how many virtual-machine steps
+    /// those runs took (SQLite's own per-statement counters), most-run first: what a benchmark reports to
+    /// say where a workload's statements go.
+    package func statementProfile() -> [(sql: String, runs: Int, steps: Int)] {
+        statementCache.values.map { ($0.sql, $0.status(SQLITE_STMTSTATUS_RUN), $0.status(SQLITE_STMTSTATUS_VM_STEP)) }
+            .filter { $0.1 > 0 }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+    }
+
     /// Runs `PRAGMA integrity_check` and returns its lines (`["ok"]` when sound).
     package func integrityCheck() throws -> [String] {
         try rows("PRAGMA integrity_check").compactMap { $0.string(0) }
@@ -275,6 +284,9 @@ package final class Statement {
     }
 
     deinit { sqlite3_finalize(handle) }
+
+    /// One of SQLite's counters of this statement (`SQLITE_STMTSTATUS_…`).
+    fileprivate func status(_ counter: Int32) -> Int { Int(sqlite3_stmt_status(handle, counter, 0)) }
 
     /// Binds `parameters` without copying them and runs `body` (which steps the statement) while they are
     /// bound. SQLite is told the values are static (no copy of each text and blob into its own heap): they
