@@ -45,10 +45,12 @@ extension PatientIndexStore {
         recentRecords.removeAll(keepingCapacity: true)
         createdRecords.removeAll(keepingCapacity: true)
         createdPatients.removeAll(keepingCapacity: true)
+        soloGoldenWritten.removeAll(keepingCapacity: true)
         defer {
             recentRecords.removeAll(keepingCapacity: true)
             createdRecords.removeAll(keepingCapacity: true)
             createdPatients.removeAll(keepingCapacity: true)
+            soloGoldenWritten.removeAll(keepingCapacity: true)
         }
         let now = IndexRows.timestamp()
         var outcomes: [PatientOutcome] = []
@@ -71,7 +73,7 @@ extension PatientIndexStore {
             }
         }
         // The survivor's enterprise id may have changed hands; report where each record is now.
-        for i in outcomes.indices {
+        for i in outcomes.indices where !submission.merges.isEmpty {
             if let current = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) { outcomes[i].enterpriseID = current }
         }
         var recorded: [Int64: [FactInstance]] = [:]
@@ -100,7 +102,8 @@ extension PatientIndexStore {
         for id in enterpriseIDs {
             let members = try IndexRows.memberIDs(of: id, in: db)
             let onlyNew = createdPatients.contains(id) && members.allSatisfy { createdRecords[$0] != nil }
-            try recomputeGolden(id, now: now, solo: onlyNew && members.count == 1 ? createdRecords[members[0]] : nil)
+            let solo = onlyNew && members.count == 1 ? createdRecords[members[0]] : nil
+            try recomputeGolden(id, now: now, solo: solo, rowWritten: solo != nil && soloGoldenWritten[id] == members[0])
             if members.isEmpty {
                 try ledger.forget(enterpriseID: id, in: db)
             } else if onlyNew {
@@ -166,8 +169,9 @@ extension PatientIndexStore {
         try writeIdentifiers(of: updated, recordID: recordID, replacing: true)
         if features != oldFeatures {
             cacheFeatures(features, of: recordID)
-            try db.run("DELETE FROM blocking_keys WHERE record_id = ?", [recordID])
+            try deleteBlockingKeys(of: recordID)
             try writeBlockingKeys(keys, recordID: recordID)
+            try db.run("UPDATE source_records SET block_keys = ? WHERE id = ?", [current.storedKeys, recordID])
             try adjustNameFrequencies(of: oldFeatures, by: -1)
             try adjustNameFrequencies(of: features, by: 1)
         }
@@ -194,9 +198,9 @@ extension PatientIndexStore {
 
     private func insertRecord(_ record: PatientRecord, prepared: PreparedRecord, messageID: Int64?, now: String) throws -> Int64 {
         try db.run("""
-            INSERT INTO source_records (source_key, record_data, features_data, message_log_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """, [record.source.key, prepared.recordData, prepared.featuresData, messageID, now, now])
+            INSERT INTO source_records (source_key, record_data, features_data, message_log_id, created_at, updated_at, block_keys)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, [record.source.key, prepared.recordData, prepared.featuresData, messageID, now, now, prepared.storedKeys])
         let recordID = db.lastInsertRowID
         recentRecords[recordID] = record
         createdRecords[recordID] = prepared
@@ -223,9 +227,17 @@ extension PatientIndexStore {
         }
     }
 
+    /// Files the record under its keys, in one statement for all of them.
     func writeBlockingKeys(_ keys: [String], recordID: Int64) throws {
-        for key in keys {
-            try db.run("INSERT OR IGNORE INTO blocking_keys (key, record_id) VALUES (?, ?)", [key, recordID])
+        try SharedValueInserts.blockingKeys.run(keys, shared: recordID, in: db)
+    }
+
+    /// Removes the record's rows from `blocking_keys`: the keys stored with it (`block_keys`), each by
+    /// primary key.
+    func deleteBlockingKeys(of recordID: Int64) throws {
+        guard let stored = try db.row("SELECT block_keys FROM source_records WHERE id = ?", [recordID])?.string(0) else { return }
+        for key in BlockingKeys.parse(stored: stored) {
+            try db.run("DELETE FROM blocking_keys WHERE key = ? AND record_id = ?", [key, recordID])
         }
     }
 
@@ -344,7 +356,7 @@ extension PatientIndexStore {
             lowerThreshold: model.lowerThreshold, modelVersion: model.version, grade: .certain, blockers: newReasons)
         var enterpriseID = ownEnterpriseID ?? ""
         if ownEnterpriseID == nil {
-            enterpriseID = try createEnterprisePatient(now: now)
+            enterpriseID = try createEnterprisePatient(now: now, soloRecord: recordID)
             try insertLink(recordID: recordID, enterpriseID: enterpriseID, explanation: newExplanation, now: now)
             // The link row holds the explanation of a new patient; the history only notes the creation.
             try appendHistory(action: .new, actor: Self.matcherActor, recordID: recordID, from: nil, to: enterpriseID,
@@ -397,8 +409,8 @@ extension PatientIndexStore {
             else { throw PatientIndexError(.corruptRow, "merge records without links") }
             try db.run("UPDATE identifiers SET record_id = ? WHERE record_id = ? AND is_key = 1", [survivorRecordID, prior])
             try adoptRecordKeys(of: prior, into: survivorRecordID)
-            try db.run("DELETE FROM blocking_keys WHERE record_id = ?", [prior])
-            try db.run("UPDATE source_records SET merged_into = ?, updated_at = ? WHERE id = ?", [survivorRecordID, now, prior])
+            try deleteBlockingKeys(of: prior)
+            try db.run("UPDATE source_records SET merged_into = ?, block_keys = NULL, updated_at = ? WHERE id = ?", [survivorRecordID, now, prior])
             try db.run("UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?, reason = 'source merge' WHERE record_id = ? AND status = 'open'",
                 [Self.matcherActor, now, prior])
             let explanation = MatchExplanation(method: "sourceMerge", upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,
@@ -441,12 +453,22 @@ extension PatientIndexStore {
 
     // MARK: Rows of the index
 
-    func createEnterprisePatient(now: String) throws -> String {
+    /// A new enterprise patient. With `soloRecord`, a record this ingest created whose golden record was
+    /// prepared ahead, the row is written with that golden record at once (a new patient is usually left
+    /// with its one record, and `refresh` then need not write the row again); otherwise with an empty one
+    /// until `refresh` computes it.
+    func createEnterprisePatient(now: String, soloRecord: Int64? = nil) throws -> String {
         let next: Int64 = if case .integer(let n) = try db.scalar("SELECT max(seq) FROM enterprise_patients") { n + 1 } else { 1 }
         let id = IndexRows.enterpriseID(seq: next)
         createdPatients.insert(id)
-        try db.run("INSERT INTO enterprise_patients (id, seq, golden_data, active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
-            [id, next, Array("{}".utf8), now, now])
+        if let soloRecord, let golden = createdRecords[soloRecord]?.soloGolden {
+            try db.run("INSERT INTO enterprise_patients (id, seq, golden_data, birth_date, active, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
+                [id, next, golden.data, golden.birthDate, now, now])
+            soloGoldenWritten[id] = soloRecord
+        } else {
+            try db.run("INSERT INTO enterprise_patients (id, seq, golden_data, active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+                [id, next, Array("{}".utf8), now, now])
+        }
         return id
     }
 
@@ -509,18 +531,32 @@ extension PatientIndexStore {
 
     /// Adds `delta` to the counts of the record's normalized family and given names (for term-frequency
     /// adjustment), keeping a running total under the empty name.
+    /// One statement for all of a record's names and totals.
     func adjustNameFrequencies(of features: MatchFeatures, by delta: Int) throws {
-        for (kind, name) in StoredNameFrequencies.names(of: features) {
+        let names = StoredNameFrequencies.names(of: features)
+        guard !names.isEmpty else { return }
+        var parameters: [SQLBindable] = [delta]
+        for (kind, name) in names {
+            parameters.append(kind)
+            parameters.append(name)
             for key in [name, ""] {
-                try db.run("""
-                    INSERT INTO name_frequencies (kind, name, count) VALUES (?, ?, max(?, 0))
-                    ON CONFLICT (kind, name) DO UPDATE SET count = max(count + ?, 0)
-                    """, [kind, key, delta, delta])
                 let cacheKey = kind + "|" + key
                 if let cached = nameCounts[cacheKey] { nameCounts[cacheKey] = max(cached + delta, 0) }
             }
         }
+        try db.run(names.count == 1 ? Self.adjustOneName : Self.adjustTwoNames, parameters)
     }
+
+    /// `?1` the delta, then kind and name of each name; each name's count and its kind's total (`''`).
+    private static let adjustOneName = """
+        INSERT INTO name_frequencies (kind, name, count) VALUES (?2, ?3, max(?1, 0)), (?2, '', max(?1, 0))
+        ON CONFLICT (kind, name) DO UPDATE SET count = max(count + ?1, 0)
+        """
+    private static let adjustTwoNames = """
+        INSERT INTO name_frequencies (kind, name, count)
+        VALUES (?2, ?3, max(?1, 0)), (?2, '', max(?1, 0)), (?4, ?5, max(?1, 0)), (?4, '', max(?1, 0))
+        ON CONFLICT (kind, name) DO UPDATE SET count = max(count + ?1, 0)
+        """
 }
 
 /// What a history event needs to be undone (record ids only; no patient data).
@@ -569,5 +605,50 @@ struct StoredNameFrequencies: NameFrequencies {
             if kind == "family" { result.family[name] = n / total } else { result.given[name] = n / total }
         }
         return result
+    }
+}
+
+/// Statements that insert many rows sharing one value in a single statement: `rows(n)` is
+/// `INSERT OR IGNORE INTO table (column, shared) VALUES (?2, ?1), (?3, ?1) …` for `n` rows, `?1` the shared
+/// value. Built once per table, so each statement keeps one address for the statement cache.
+struct SharedValueInserts {
+    static let maxRows = 32
+    private let statements: [String]
+
+    init(table: String, column: String, shared: String) {
+        statements = (0...Self.maxRows).map { n in
+            "INSERT OR IGNORE INTO \(table) (\(column), \(shared)) VALUES " + (0..<n).map { "(?\($0 + 2), ?1)" }.joined(separator: ", ")
+        }
+    }
+
+    /// Inserts a row for each value, `maxRows` at a time.
+    func run(_ values: [String], shared: SQLBindable, in db: Connection) throws {
+        var start = values.startIndex
+        while start < values.endIndex {
+            let end = min(start + Self.maxRows, values.endIndex)
+            var parameters: [SQLBindable] = [shared]
+            for value in values[start..<end] { parameters.append(value) }
+            try db.run(statements[end - start], parameters)
+            start = end
+        }
+    }
+
+    /// A record's blocking keys (a record has about a dozen).
+    static let blockingKeys = SharedValueInserts(table: "blocking_keys", column: "key", shared: "record_id")
+    /// An enterprise patient's search terms.
+    static let searchTerms = SharedValueInserts(table: "search_terms", column: "term", shared: "enterprise_id")
+}
+
+/// The statements that read the blocks of several blocking keys at once: `statements[n]` reads `n` blocks,
+/// each bound as key and row limit, and gives rows of (block number, record id, enterprise id). Built once,
+/// so each statement keeps one address for the statement cache.
+enum BlockLookups {
+    static let maxKeys = 32
+    static let statements: [String] = (0...maxKeys).map { n in
+        (0..<n).map {
+            // Each arm a co-routine (a `LIMIT` on the blocking_keys side alone would be materialized).
+            "SELECT * FROM (SELECT \($0), b.record_id, l.enterprise_id FROM blocking_keys b JOIN links l ON l.record_id = b.record_id "
+                + "WHERE b.key = ? LIMIT ?)"
+        }.joined(separator: " UNION ALL ")
     }
 }

@@ -23,6 +23,8 @@ struct PreparedRecord: Sendable {
     var features: MatchFeatures
     /// Distinct blocking keys, in the order `BlockingKeys.keys` gives them.
     var keys: [String]
+    /// `source_records.block_keys`: the keys as stored with the record.
+    var storedKeys: String
     /// `source_records.record_data` and `features_data`.
     var recordData: [UInt8]
     var featuresData: [UInt8]
@@ -33,6 +35,7 @@ struct PreparedRecord: Sendable {
     init(_ record: PatientRecord) throws {
         features = PatientIndexStore.features(of: record)
         keys = BlockingKeys.keys(for: features)
+        storedKeys = BlockingKeys.stored(keys)
         recordData = try IndexRows.encode(record)
         featuresData = try IndexRows.encode(features)
         if let golden = Survivorship.golden(of: [Survivorship.Member(recordID: 0, record: record, updatedAt: "")], trust: [:]) {

@@ -148,13 +148,14 @@ extension PatientIndexStore {
     ///
     /// `solo`: the prepared form of the only member, when the enterprise patient and that record were both
     /// created by the ingest in progress (nothing to read back, no search terms to replace).
-    func recomputeGolden(_ enterpriseID: String, now: String, solo: PreparedRecord? = nil) throws {
+    func recomputeGolden(_ enterpriseID: String, now: String, solo: PreparedRecord? = nil, rowWritten: Bool = false) throws {
         if let golden = solo?.soloGolden {
-            try db.run("UPDATE enterprise_patients SET golden_data = ?, birth_date = ?, updated_at = ? WHERE id = ?",
-                [golden.data, golden.birthDate, now, enterpriseID])
-            for term in golden.terms {
-                try db.run("INSERT OR IGNORE INTO search_terms (term, enterprise_id) VALUES (?, ?)", [term, enterpriseID])
+            // `rowWritten`: the row was inserted with this very golden record (`createEnterprisePatient`).
+            if !rowWritten {
+                try db.run("UPDATE enterprise_patients SET golden_data = ?, birth_date = ?, updated_at = ? WHERE id = ?",
+                    [golden.data, golden.birthDate, now, enterpriseID])
             }
+            try SharedValueInserts.searchTerms.run(golden.terms, shared: enterpriseID, in: db)
             return
         }
         var members: [Survivorship.Member] = []
@@ -184,8 +185,6 @@ extension PatientIndexStore {
         guard let golden else { return }
         try db.run("UPDATE enterprise_patients SET golden_data = ?, birth_date = ?, updated_at = ? WHERE id = ?",
             [try IndexRows.encode(golden), IndexRows.dateText(golden.birthDate), now, enterpriseID])
-        for term in fresh {
-            try db.run("INSERT OR IGNORE INTO search_terms (term, enterprise_id) VALUES (?, ?)", [term, enterpriseID])
-        }
+        try SharedValueInserts.searchTerms.run(fresh, shared: enterpriseID, in: db)
     }
 }

@@ -3,6 +3,8 @@
 package enum BlockingKeys {
     /// The prefix of the name-only key (phonetic given + family), which gets a smaller block-size cap.
     package static let nameOnlyPrefix = "gf:"
+    /// Separates a record's keys where they are stored with it (`source_records.block_keys`); no key holds it.
+    package static let separator: UInt8 = 0x1F
 
     /// Many keys per record: identifier values; SSN and other national identifiers, also with each
     /// window of three digits masked (``typoKeys(_:)``) so that one typo away they still meet; birth date
@@ -13,7 +15,11 @@ package enum BlockingKeys {
     /// family names meet; phonetic given+family alone; phone; email; address (ZIP + house number).
     package static func keys(for f: MatchFeatures) -> [String] {
         var keys: [String] = []
-        func add(_ key: String) { if !keys.contains(key) { keys.append(key) } }
+        func add(_ raw: String) {
+            // Identifier values are sent as they are; a control character in one must not split the stored list.
+            let key = raw.utf8.contains(separator) ? String(decoding: raw.utf8.map { $0 == separator ? UInt8(ascii: "?") : $0 }, as: UTF8.self) : raw
+            if !keys.contains(key) { keys.append(key) }
+        }
         for (authority, values) in f.identifiers.sorted(by: { $0.key < $1.key }) {
             for v in values { add("id:\(authority):\(v)") }
         }
@@ -78,5 +84,15 @@ package enum BlockingKeys {
             start += 2
         }
         return keys
+    }
+
+    /// A record's keys as stored with it (`source_records.block_keys`).
+    package static func stored(_ keys: [String]) -> String {
+        keys.joined(separator: String(decoding: [separator], as: UTF8.self))
+    }
+
+    /// The keys of a `source_records.block_keys` value.
+    package static func parse(stored: String) -> [String] {
+        stored.utf8.split(separator: separator).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -29,6 +29,8 @@ package final class PatientIndexStore {
     /// patients it created (see `refresh`).
     var createdRecords: [Int64: PreparedRecord] = [:]
     var createdPatients: Set<String> = []
+    /// Enterprise patients this ingest created with a solo golden record already in their row, by the record.
+    var soloGoldenWritten: [String: Int64] = [:]
     /// The actor recorded for automatic decisions.
     package static let matcherActor = "concord:matcher"
 

@@ -159,5 +159,15 @@ enum IndexSchema {
                 model_json BLOB NOT NULL
             );
             """),
+        // Each record's blocking keys are kept with the record, so the few writes that remove them (an
+        // update whose features changed, a source merge) delete exactly those rows by primary key, and the
+        // per-record index on `blocking_keys` goes: it cost a second B-tree insert for each of a record's
+        // dozen keys on every ingest. Keys are separated by U+001F (`BlockingKeys.separator`).
+        Migration(version: 2, sql: """
+            ALTER TABLE source_records ADD COLUMN block_keys TEXT;
+            UPDATE source_records SET block_keys =
+                (SELECT group_concat(key, char(31)) FROM blocking_keys b WHERE b.record_id = source_records.id);
+            DROP INDEX blocking_keys_record;
+            """),
     ]
 }
