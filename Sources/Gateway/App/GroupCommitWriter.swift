@@ -36,7 +36,9 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
 
     /// - Parameters:
     ///   - transaction: runs its closure inside one transaction on `store` and commits (throws when the
-    ///     commit fails: every job of the batch then fails).
+    ///     commit fails: every job of the batch then fails). It may run the closure a second time in a new
+    ///     transaction (`PatientIndexStore.groupCommit` does, when an ingest failed without a savepoint):
+    ///     each job keeps only the outcome of its last run.
     package init(store: Store, maxBatch: Int = 256, name: String = "concord-writer",
                  transaction: @escaping (Store, () throws -> Void) throws -> Void) {
         self.store = store

@@ -32,7 +32,7 @@ package final class Server: @unchecked Sendable {
         let store = try PatientIndexStore(
             path: configuration.database, configuration: IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB), ledger: ledger)
         writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
-            try store.transaction(body)
+            try store.groupCommit(body)
         }
         ingestService = IngestService(writer: writer, metrics: metrics, ledger: ledger)
         operations = Operations(writer: writer, ingestService: ingestService, metrics: metrics)

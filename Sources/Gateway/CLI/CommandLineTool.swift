@@ -106,7 +106,7 @@ package enum CommandLineTool {
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             let ledger = FactLedger(configuration: facts)
             let store = try PatientIndexStore(path: path, ledger: ledger)
-            writer = GroupCommitWriter(store: store, maxBatch: Self.bulkCommit) { store, body in try store.transaction(body) }
+            writer = GroupCommitWriter(store: store, maxBatch: Self.bulkCommit) { store, body in try store.groupCommit(body) }
             let metrics = Metrics()
             service = IngestService(writer: writer, metrics: metrics, ledger: ledger)
             operations = Operations(writer: writer, ingestService: service, metrics: metrics)

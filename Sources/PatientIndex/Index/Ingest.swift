@@ -29,6 +29,16 @@ extension PatientIndexStore {
     /// Ingests a submission prepared ahead (``prepare(_:)``, on the thread that parsed it).
     package func ingest(_ prepared: PreparedSubmission, messageID: Int64?) throws -> IngestOutcome {
         do {
+            if db.isInTransaction && !isolatesIngests {
+                // An optimistic group commit: no savepoint, and a failure abandons the whole attempt.
+                guard !unisolatedIngestFailed else { throw RetryWithSavepoints() }
+                do {
+                    return try ingestInTransaction(prepared, messageID: messageID)
+                } catch {
+                    unisolatedIngestFailed = true
+                    throw error
+                }
+            }
             if db.isInTransaction {
                 return try db.savepoint("ingest") { try ingestInTransaction(prepared, messageID: messageID) }
             }

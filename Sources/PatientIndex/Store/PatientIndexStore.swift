@@ -31,6 +31,13 @@ package final class PatientIndexStore {
     var createdPatients: Set<String> = []
     /// Enterprise patients this ingest created with a solo golden record already in their row, by the record.
     var soloGoldenWritten: [String: Int64] = [:]
+    /// Whether an ingest inside a caller's transaction is a savepoint of its own; off only inside
+    /// ``groupCommit(_:)``'s first attempt.
+    var isolatesIngests = true
+    /// Set when an ingest without its own savepoint threw: the transaction holds part of it.
+    var unisolatedIngestFailed = false
+    /// How many group commits were run again with savepoints because an ingest failed (for tests and metrics).
+    package private(set) var optimisticRetries = 0
     /// The actor recorded for automatic decisions.
     package static let matcherActor = "concord:matcher"
 
@@ -68,11 +75,11 @@ package final class PatientIndexStore {
 
     // MARK: Transactions
 
-    /// Runs `body` in one durable transaction (`BEGIN IMMEDIATE` … `COMMIT`): the gateway's group commit.
-    /// Ingests inside it are savepoints, so a failing one can be caught and the others still commit.
+    /// Runs `body` in one durable transaction (`BEGIN IMMEDIATE` … `COMMIT`). Ingests inside it are
+    /// savepoints, so a failing one can be caught and the others still commit. Use this (not
+    /// `db.transaction`): when the transaction rolls back, the store's caches of what it wrote are dropped
+    /// with it. Group commits of many ingests use ``groupCommit(_:)``.
     @discardableResult
-    /// Use this (not `db.transaction`) for group commits: when the transaction rolls back, the store's caches
-    /// of what it wrote are dropped with it.
     package func transaction<T>(_ body: () throws -> T) throws -> T {
         do {
             return try db.transaction(body)
@@ -81,6 +88,40 @@ package final class PatientIndexStore {
             throw error
         }
     }
+
+    /// A group commit: runs `body` (many ingests, each catching its own errors) in one durable
+    /// transaction, optimistically without a savepoint per ingest. When an ingest throws, the transaction
+    /// holds part of it, so everything is rolled back and `body` runs once more in a new transaction with
+    /// a savepoint per ingest, where a failing ingest undoes only itself. `body` must therefore be safe to
+    /// run twice: it may only write through the store and keep what it returns.
+    ///
+    /// Why: inside a savepoint SQLite copies every page an ingest first touches into the statement journal
+    /// (four dozen pages per record in a large index), and an ingest that fails after parsing is rare.
+    @discardableResult
+    package func groupCommit<T>(_ body: () throws -> T) throws -> T {
+        guard !db.isInTransaction else { return try body() }
+        isolatesIngests = false
+        unisolatedIngestFailed = false
+        defer {
+            isolatesIngests = true
+            unisolatedIngestFailed = false
+        }
+        do {
+            return try transaction {
+                let value = try body()
+                if unisolatedIngestFailed { throw RetryWithSavepoints() }
+                return value
+            }
+        } catch is RetryWithSavepoints {
+            isolatesIngests = true
+            unisolatedIngestFailed = false
+            optimisticRetries += 1
+            return try transaction(body)
+        }
+    }
+
+    /// Thrown to abandon an optimistic group commit (see ``groupCommit(_:)``).
+    struct RetryWithSavepoints: Error {}
 
     /// Forgets what the caches hold of rows a rolled-back transaction or savepoint wrote.
     func dropCaches() {

@@ -1,4 +1,6 @@
+import Clinical
 import Foundation
+import Synchronization
 import PatientIndex
 import Testing
 
@@ -114,5 +116,52 @@ import Testing
         #expect(reason.hasPrefix("message 51 of 110:"))
         #expect(reason.hasSuffix("(109 other message(s) ingested, 0 already known)"))
         #expect(outcomes[2] == .ingested(summary: "1 ingested, 0 already known"))
+    }
+
+    /// The writer's group commits run without a savepoint per message; a message whose ingest fails after
+    /// parsing (here an A40 naming a survivor it does not have) makes the writer run the batch again with
+    /// savepoints: that message is logged as failed with an AE, every other one is ingested.
+    @Test func aMessageFailingInsideAnOptimisticGroupCommitFailsAlone() throws {
+        let path = Self.temporaryDB()
+        let session = try CommandLineTool.Session(path: path)
+        defer { session.close() }
+        let raws = [Self.adt("G1", mrn: "RCH90001", family: "OKAFOR", given: "AMARA", birth: "19800101", street: "1 ELM ST"),
+                    Self.adt("G2", mrn: "RCH90002", family: "NGUYEN", given: "LINH", birth: "19750505", street: "2 ELM ST"),
+                    Self.adt("G3", mrn: "RCH90003", family: "HASSAN", given: "NOOR", birth: "19900909", street: "3 ELM ST")]
+        var parsed = raws.map { MessageParser.parse(Array($0.utf8)) }
+        parsed[1].submissions[0].merges = [PatientMerge(survivor: 3, priorIdentifiers: [], provenance: parsed[1].submissions[0].patients[0].provenance)]
+        let replies = Mutex<[Int: IngestReply]>([:])
+        let group = DispatchGroup()
+        // Hold the writer on a first job so that the three messages share a group commit with it (or the
+        // next one). The job may run twice: a group commit runs again when an ingest in it failed.
+        let gate = NSCondition()
+        nonisolated(unsafe) var open = false
+        session.writer.submit({ _ in
+            gate.lock()
+            while !open { gate.wait() }
+            gate.unlock()
+        }) { _ in }
+        for (i, unit) in parsed.enumerated() {
+            group.enter()
+            let inbound = InboundUnit(raw: unit.raw, channel: .cli, origin: "test")
+            session.writer.submit({ store in try IngestService.commit(unit, unit: inbound, store: store) }) { result in
+                if case .success(let reply) = result { replies.withLock { $0[i] = reply } }
+                group.leave()
+            }
+        }
+        gate.lock(); open = true; gate.broadcast(); gate.unlock()
+        group.wait()
+        let got = replies.withLock { $0 }
+        #expect(try session.writer.perform { store in store.optimisticRetries } == 1)
+        #expect(got[0]?.status == .ingested)
+        #expect(got[1]?.status == .failed)
+        #expect(got[1]?.error?.code == .application)
+        #expect(got[2]?.status == .ingested)
+        #expect(got[1]?.ack.map { String(decoding: $0, as: UTF8.self).contains("MSA|AE|G2") } == true)
+        let reader = try session.reader()
+        #expect(try reader.counts().sourceRecords == 2)
+        let log = try reader.messages(limit: 10).sorted { $0.id < $1.id }
+        #expect(log.map(\.status.rawValue) == ["ingested", "failed", "ingested"])
+        #expect(log[1].error?.contains("could not be ingested") == true)
     }
 }

@@ -272,6 +272,60 @@ import Testing
         #expect(try index.store.db.scalar("SELECT count(*) FROM identifiers WHERE value = 'E1009911'") == .integer(0))
     }
 
+    /// `groupCommit` runs its ingests without savepoints; when one fails it runs the whole body again
+    /// with them, so the outcome is what per-ingest savepoints give.
+    @Test func anOptimisticGroupCommitWithAFailingIngestEndsAsWithSavepoints() throws {
+        let index = try TemporaryIndex()
+        let broken = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00009", messageType: "ADT^A40",
+            patients: [Patients.robertAtRiverside()],
+            merges: [PatientMerge(survivor: 3, priorIdentifiers: [PatientIdentifier(value: "E1000001", authority: Clinics.riversideMRN)],
+                provenance: Provenance(source: Clinics.riverside, format: .hl7v2))])
+        var runs = 0
+        let outcome = try index.store.groupCommit { () throws -> [String] in
+            runs += 1
+            var results: [String] = []
+            for submission in [Patients.submission([Patients.mariaAtRiverside()], from: Clinics.riverside), broken,
+                               Patients.submission([Patients.mariaAtLakeview()], from: Clinics.lakeview, messageID: "MSG00010")] {
+                do {
+                    results.append(try index.store.ingest(submission, messageID: nil).patients[0].decision.rawValue)
+                } catch let error as PatientIndexError {
+                    results.append("failed: \(error.code)")
+                }
+            }
+            return results
+        }
+        #expect(runs == 2)
+        #expect(index.store.optimisticRetries == 1)
+        #expect(outcome == ["new", "failed: invalidArgument", "linked"])
+        let counts = try index.reader().counts()
+        #expect(counts.sourceRecords == 2)
+        #expect(counts.enterprisePatients == 1)
+        #expect(try index.store.db.scalar("SELECT count(*) FROM identifiers WHERE value = 'E1009911'") == .integer(0))
+        #expect(try index.store.db.integrityCheck() == ["ok"])
+        // Outside a group commit ingests are savepoints again.
+        #expect(index.store.isolatesIngests)
+    }
+
+    @Test func anOptimisticGroupCommitThatSucceedsRunsOnceAndTakesNoSavepoint() throws {
+        let index = try TemporaryIndex()
+        var runs = 0
+        try index.store.groupCommit {
+            runs += 1
+            _ = try index.store.ingest(Patients.submission([Patients.mariaAtRiverside()], from: Clinics.riverside), messageID: nil)
+            _ = try index.store.ingest(Patients.submission([Patients.robertAtRiverside()], from: Clinics.riverside, messageID: "MSG00002"), messageID: nil)
+        }
+        #expect(runs == 1)
+        #expect(index.store.optimisticRetries == 0)
+        #expect(try index.reader().counts().sourceRecords == 2)
+        let savepoints = index.store.db.statementProfile().filter { $0.sql == "SAVEPOINT ingest" }.map(\.runs).reduce(0, +)
+        #expect(savepoints == 0)
+        // The same two ingests in a plain transaction take one savepoint each.
+        try index.store.transaction {
+            _ = try index.store.ingest(Patients.submission([Patients.mariaAtLakeview()], from: Clinics.lakeview, messageID: "MSG00003"), messageID: nil)
+        }
+        #expect(index.store.db.statementProfile().filter { $0.sql == "SAVEPOINT ingest" }.map(\.runs).reduce(0, +) == 1)
+    }
+
     @Test func factsAreRecordedAgainstTheSourceRecord() throws {
         let index = try TemporaryIndex()
         let submission = Patients.submission([Patients.mariaAtRiverside()], from: Clinics.riverside, messageID: "MSG00020",
