@@ -6,4 +6,14 @@ static inline sqlite3_destructor_type concord_sqlite_transient(void) { return SQ
 // Process-wide settings, before the first connection opens (sqlite3_config is variadic: not importable).
 // Memory statistics off: with them on, every one of SQLite's allocations takes a global mutex.
 static inline int concord_sqlite_configure(void) { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+// The WAL hook runs after every commit with the WAL's size in frames; this one only records it, for a
+// Swift owner that checkpoints on its own thread. Installing it also turns SQLite's autocheckpoint off.
+static int concord_sqlite_record_wal_frames(void *frames, sqlite3 *db, const char *name, int n) {
+    (void)db; (void)name;
+    *(int *)frames = n;
+    return SQLITE_OK;
+}
+static inline void concord_sqlite_track_wal(sqlite3 *db, int *frames) {
+    sqlite3_wal_hook(db, concord_sqlite_record_wal_frames, frames);
+}
 #endif

@@ -65,6 +65,11 @@ package final class Connection {
     package let path: String
     private var statementCache: [String: Statement] = [:]
     private var statementsByAddress: [Int: Statement] = [:]
+    /// Set by ``checkpointInBackground(threshold:walLimit:)``.
+    private var backgroundCheckpoints: BackgroundCheckpoints?
+    /// The WAL's size in frames after the last commit, written by SQLite's WAL hook (when checkpoints
+    /// run in the background).
+    private var walFrames: UnsafeMutablePointer<Int32>?
 
     /// Opens (creating when `readOnly` is false) the database at `path` (`:memory:` for a private in-memory db).
     /// Sets a busy timeout, turns foreign keys on, and for writable file databases WAL mode with
@@ -94,9 +99,43 @@ package final class Connection {
     private static let configured: Void = { _ = concord_sqlite_configure() }()
 
     deinit {
+        backgroundCheckpoints?.stop()
         statementsByAddress.removeAll()
         statementCache.removeAll()
         sqlite3_close_v2(db)
+        walFrames?.deallocate()
+    }
+
+    /// Moves this write connection's WAL checkpoints to a thread and a connection of their own (see
+    /// ``BackgroundCheckpoints``): after a commit that grew the WAL by `threshold` frames a checkpoint
+    /// is started there, and once the WAL holds `walLimit` frames the next transaction first waits for
+    /// one to finish, so that it starts the WAL over. Turns SQLite's autocheckpoint off. For file
+    /// databases only; call once, before the first transaction.
+    package func checkpointInBackground(threshold: Int = 8_192, walLimit: Int = 262_144) throws {
+        guard backgroundCheckpoints == nil, path != ":memory:", !path.isEmpty else { return }
+        let frames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        frames.initialize(to: 0)
+        do {
+            backgroundCheckpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit)
+        } catch {
+            frames.deallocate()
+            throw error
+        }
+        walFrames = frames
+        concord_sqlite_track_wal(db, frames)
+    }
+
+    /// What the background checkpoints have done (nil when checkpoints are SQLite's own).
+    package var backgroundCheckpointCounters: BackgroundCheckpointCounters? { backgroundCheckpoints?.snapshot }
+
+    /// Runs a PASSIVE checkpoint: copies back what it can without waiting for readers or the writer.
+    /// Returns the WAL's size and how many of its frames are now in the database.
+    package func passiveCheckpoint() throws -> (walFrames: Int, checkpointed: Int) {
+        var log: Int32 = 0
+        var done: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
+        guard rc == SQLITE_OK else { throw lastError(sql: "wal_checkpoint(PASSIVE)", code: rc) }
+        return (Int(log), Int(done))
     }
 
     func lastError(sql: String? = nil, code: Int32? = nil) -> SQLiteError {
@@ -185,10 +224,12 @@ package final class Connection {
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolling back when it throws.
     @discardableResult
     package func transaction<T>(_ body: () throws -> T) throws -> T {
+        if let backgroundCheckpoints, let walFrames { backgroundCheckpoints.beforeBegin(walFrames: Int(walFrames.pointee)) }
         try control("BEGIN IMMEDIATE")
         do {
             let value = try body()
             try control("COMMIT")
+            if let backgroundCheckpoints, let walFrames { backgroundCheckpoints.afterCommit(walFrames: Int(walFrames.pointee)) }
             return value
         } catch {
             try? control("ROLLBACK")

@@ -90,8 +90,9 @@ package enum CommandLineTool {
     /// A writer and operations on the database, for one command.
     final class Session {
         /// Messages per group commit for `concord ingest`: nobody waits for an ACK while a bulk load runs,
-        /// and a larger commit writes each index page it dirties once instead of once per 256 messages.
-        static let bulkCommit = 4_096
+        /// and a larger commit writes each index page it dirties once instead of once per 256 messages
+        /// (16,384 instead of 4,096 took a 1M-record index load from about 670 to 615 s, writing 28 GB instead of 63).
+        static let bulkCommit = 16_384
         let writer: GroupCommitWriter<PatientIndexStore>
         let service: IngestService
         let operations: Operations
@@ -105,7 +106,8 @@ package enum CommandLineTool {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             let ledger = FactLedger(configuration: facts)
-            let store = try PatientIndexStore(path: path, ledger: ledger)
+            // A command's writer is a bulk loader: its WAL checkpoints run on the otherwise idle second core.
+            let store = try PatientIndexStore(path: path, configuration: IndexConfiguration(backgroundCheckpoints: true), ledger: ledger)
             writer = GroupCommitWriter(store: store, maxBatch: Self.bulkCommit) { store, body in try store.groupCommit(body) }
             let metrics = Metrics()
             service = IngestService(writer: writer, metrics: metrics, ledger: ledger)

@@ -57,6 +57,8 @@ package final class PatientIndexStore {
         try db.execute("PRAGMA temp_store = MEMORY")
         self.ledger = ledger
         try db.migrate(IndexSchema.migrations + FactLedger.migrations)
+        // The copy of the WAL back into the database (and its fsync) off the writer's thread.
+        if configuration.backgroundCheckpoints { try db.checkpointInBackground() }
         self.configuration = configuration
         featureCache = RecentCache(capacity: configuration.featureCacheEntries)
         if let model {
