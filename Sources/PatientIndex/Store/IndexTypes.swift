@@ -168,7 +168,8 @@ package struct IndexConfiguration: Sendable, Hashable {
     package var pageCacheMiB: Int
     /// WAL checkpoints of the write connection on a thread of their own (`Connection.checkpointInBackground`)
     /// instead of SQLite's autocheckpoint inside the commit that crosses its threshold. For bulk loads
-    /// (`concord ingest`), where the second core is idle: a 1M-record load went from 615 to 569 s. Off for
+    /// (`concord ingest`), where the second core is idle: a 1M-record load took 569 s instead of 615 in one
+    /// pair of runs, 463 s instead of 464 in another. Off for
     /// `concord serve`, whose second core parses: there it cost the writer 5–17 % more CPU per message.
     package var backgroundCheckpoints: Bool
 
