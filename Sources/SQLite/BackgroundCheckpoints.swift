@@ -20,6 +20,9 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     let threshold: Int
     /// Wait for a full checkpoint before a transaction once the WAL holds this many frames.
     let walLimit: Int
+    /// The WAL's size in frames after the writer's last commit, written by SQLite's WAL hook (installed
+    /// by the connection with this address; freed when this object goes, after that connection closed).
+    let walFrames: UnsafeMutablePointer<Int32>
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -37,6 +40,8 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     init(path: String, threshold: Int, walLimit: Int) throws {
         self.threshold = max(1, threshold)
         self.walLimit = max(self.threshold, walLimit)
+        walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        walFrames.initialize(to: 0)
         // Used only on the new thread from here on.
         nonisolated(unsafe) let connection = try Connection(path: path)
         let thread = Thread { [self] in run(connection) }
@@ -44,8 +49,11 @@ final class BackgroundCheckpoints: @unchecked Sendable {
         thread.start()
     }
 
-    /// Called by the writer after each commit with the WAL's size in frames.
-    func afterCommit(walFrames: Int) {
+    deinit { walFrames.deallocate() }
+
+    /// Called by the writer after each commit.
+    func afterCommit() {
+        let walFrames = Int(self.walFrames.pointee)
         if walFrames < framesAtLastRequest { framesAtLastRequest = 0 }  // the WAL started over
         guard walFrames - framesAtLastRequest >= threshold else { return }
         framesAtLastRequest = walFrames
@@ -58,7 +66,8 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     /// Called by the writer before each `BEGIN`: once the WAL has reached `walLimit`, waits until every
     /// committed frame is copied back, so that this transaction starts the WAL over. A WAL that cannot
     /// be emptied (a reader holds an old snapshot) is waited on again only after `threshold` more frames.
-    func beforeBegin(walFrames: Int) {
+    func beforeBegin() {
+        let walFrames = Int(self.walFrames.pointee)
         if walFrames < framesAtLastCatchUp { framesAtLastCatchUp = 0 }
         guard walFrames >= walLimit, walFrames - framesAtLastCatchUp >= threshold else { return }
         framesAtLastCatchUp = walFrames

@@ -65,11 +65,9 @@ package final class Connection {
     package let path: String
     private var statementCache: [String: Statement] = [:]
     private var statementsByAddress: [Int: Statement] = [:]
-    /// Set by ``checkpointInBackground(threshold:walLimit:)``.
+    /// Set by ``checkpointInBackground(threshold:walLimit:)``; released only after `db` is closed, as
+    /// it holds the counter SQLite's WAL hook writes.
     private var backgroundCheckpoints: BackgroundCheckpoints?
-    /// The WAL's size in frames after the last commit, written by SQLite's WAL hook (when checkpoints
-    /// run in the background).
-    private var walFrames: UnsafeMutablePointer<Int32>?
 
     /// Opens (creating when `readOnly` is false) the database at `path` (`:memory:` for a private in-memory db).
     /// Sets a busy timeout, turns foreign keys on, and for writable file databases WAL mode with
@@ -103,7 +101,6 @@ package final class Connection {
         statementsByAddress.removeAll()
         statementCache.removeAll()
         sqlite3_close_v2(db)
-        walFrames?.deallocate()
     }
 
     /// Moves this write connection's WAL checkpoints to a thread and a connection of their own (see
@@ -113,16 +110,9 @@ package final class Connection {
     /// databases only; call once, before the first transaction.
     package func checkpointInBackground(threshold: Int = 8_192, walLimit: Int = 262_144) throws {
         guard backgroundCheckpoints == nil, path != ":memory:", !path.isEmpty else { return }
-        let frames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-        frames.initialize(to: 0)
-        do {
-            backgroundCheckpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit)
-        } catch {
-            frames.deallocate()
-            throw error
-        }
-        walFrames = frames
-        concord_sqlite_track_wal(db, frames)
+        let checkpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit)
+        backgroundCheckpoints = checkpoints
+        concord_sqlite_track_wal(db, checkpoints.walFrames)
     }
 
     /// What the background checkpoints have done (nil when checkpoints are SQLite's own).
@@ -224,12 +214,12 @@ package final class Connection {
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolling back when it throws.
     @discardableResult
     package func transaction<T>(_ body: () throws -> T) throws -> T {
-        if let backgroundCheckpoints, let walFrames { backgroundCheckpoints.beforeBegin(walFrames: Int(walFrames.pointee)) }
+        backgroundCheckpoints?.beforeBegin()
         try control("BEGIN IMMEDIATE")
         do {
             let value = try body()
             try control("COMMIT")
-            if let backgroundCheckpoints, let walFrames { backgroundCheckpoints.afterCommit(walFrames: Int(walFrames.pointee)) }
+            backgroundCheckpoints?.afterCommit()
             return value
         } catch {
             try? control("ROLLBACK")
