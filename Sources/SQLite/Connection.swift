@@ -227,6 +227,21 @@ package final class Connection {
         }
     }
 
+    /// Runs `body` in one read transaction (`BEGIN` … `COMMIT`), so all its statements see the same
+    /// snapshot; inside a transaction already, it just runs `body`. Works on read-only connections.
+    package func read<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
+        try control("BEGIN")
+        do {
+            let value = try body()
+            try control("COMMIT")
+            return value
+        } catch {
+            try? control("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Runs `body` inside a savepoint: when it throws, only its own changes are rolled back and the
     /// enclosing transaction goes on (one bad message in a group commit does not undo the others).
     @discardableResult

@@ -206,20 +206,31 @@ package final class PatientIndexReader {
         }
     }
 
-    /// Totals for metrics.
+    /// Totals for metrics, from the `counters` table the schema's triggers keep (a dozen rows, whatever the
+    /// size of the index), in one read transaction so the totals agree with each other.
     package func counts() throws -> IndexCounts {
-        var messages: [String: [MessageStatus: Int]] = [:]
-        for row in try db.rows("SELECT ifnull(format, 'unknown'), status, count(*) FROM message_log GROUP BY 1, 2") {
-            guard let format = row.string(0), let status = row.string(1).flatMap(MessageStatus.init(rawValue:)) else { continue }
-            messages[format, default: [:]][status] = Int(row.int(2) ?? 0)
+        try db.read {
+            var messages: [String: [MessageStatus: Int]] = [:]
+            var enterprisePatients = 0, sourceRecords = 0
+            for row in try db.rows("SELECT name, n FROM counters WHERE n <> 0") {
+                guard let name = row.string(0) else { continue }
+                let n = Int(row.int(1) ?? 0)
+                let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+                if parts.count == 3, parts[0] == "messages", let status = MessageStatus(rawValue: String(parts[2])) {
+                    messages[String(parts[1]), default: [:]][status] = n
+                } else if name == "enterprise_patients/active" {
+                    enterprisePatients = n
+                } else if name == "source_records/current" {
+                    sourceRecords = n
+                }
+            }
+            return IndexCounts(
+                messages: messages,
+                enterprisePatients: enterprisePatients,
+                sourceRecords: sourceRecords,
+                openReviews: Int(try db.scalar("SELECT count(*) FROM review_queue WHERE status = 'open'").integerValue ?? 0),
+                flags: try ledger.activeFlagCount(in: db))
         }
-        func count(_ sql: String) throws -> Int { Int(try db.scalar(sql).integerValue ?? 0) }
-        return IndexCounts(
-            messages: messages,
-            enterprisePatients: try count("SELECT count(*) FROM enterprise_patients WHERE active = 1"),
-            sourceRecords: try count("SELECT count(*) FROM source_records WHERE merged_into IS NULL"),
-            openReviews: try count("SELECT count(*) FROM review_queue WHERE status = 'open'"),
-            flags: try ledger.activeFlagCount(in: db))
     }
 }
 

@@ -85,6 +85,30 @@ import Testing
         #expect(throws: SQLiteError.self) { try Connection(path: directory.appendingPathComponent("missing.sqlite").path, readOnly: true) }
     }
 
+    /// `read` gives a read-only connection one snapshot: a commit made meanwhile shows only after it.
+    @Test func aReadSeesOneSnapshot() throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let writer = try Connection(path: path)
+        try writer.execute("CREATE TABLE t (v INTEGER)")
+        try writer.run("INSERT INTO t VALUES (1)")
+        let reader = try Connection(path: path, readOnly: true)
+        let (before, after) = try reader.read {
+            let before = try reader.scalar("SELECT count(*) FROM t")
+            try writer.run("INSERT INTO t VALUES (2)")
+            let after = try reader.scalar("SELECT count(*) FROM t")
+            return (before, after)
+        }
+        #expect(before == .integer(1))
+        #expect(after == .integer(1))
+        #expect(!reader.isInTransaction)
+        #expect(try reader.scalar("SELECT count(*) FROM t") == .integer(2))
+        // A throw inside ends the read too.
+        struct Boom: Error {}
+        #expect(throws: Boom.self) { try reader.read { _ = try reader.scalar("SELECT 1"); throw Boom() } }
+        #expect(!reader.isInTransaction)
+    }
+
     @Test func aFailedTransactionRollsBack() throws {
         let db = try Connection(path: ":memory:")
         try db.execute("CREATE TABLE t (v INTEGER)")
