@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale="${1:-full}"; shift || true
-names=("$@"); [ ${#names[@]} -gt 0 ] || names=(hl7 ccda fhir match index facts gateway)
+names=("$@"); [ ${#names[@]} -gt 0 ] || names=(hl7 ccda fhir match index facts gateway metrics)
 swift build -c release --product concord-bench >&2
 swift build -c release --product concord >&2
 export CONCORD_BENCH="$PWD/.build/release/concord-bench"
