@@ -170,14 +170,16 @@ package final class Operations: Sendable {
         try writer.perform { store in try store.undo(eventID: eventID, actor: actor, reason: reason) }
     }
 
-    /// Parses and ingests a logged message again (after a fix to the parser or its data). The new attempt
-    /// is a new log entry; the old one stays as it was.
+    /// Parses and ingests a failed message again (after a fix to the parser, its configuration or the
+    /// storage). The message keeps its log entry and id, which take the new outcome and ACK; the audit
+    /// entry keeps the error it had before.
     package func reprocess(_ reader: PatientIndexReader, actor: String, id: Int64) throws -> IngestReply {
         guard let message = try reader.message(id: id), let raw = message.raw else { throw GatewayError(.notFound, "no message \(id)") }
         guard message.status == .failed else { throw GatewayError(.conflict, "message \(id) is \(message.status.rawValue); only failed messages are reprocessed") }
-        try audit(actor, "messages.reprocess", patients: [], detail: "message \(id)")
+        try audit(actor, "messages.reprocess", patients: [], detail: "message \(id); was: \(message.error ?? "failed")")
         var unit = InboundUnit(raw: raw, channel: message.channel, origin: "reprocess:\(id)")
         unit.vouchedFacility = nil
+        unit.reprocessing = id
         return ingestService.ingestAndWait(unit)
     }
 

@@ -373,7 +373,7 @@ package enum CommandLineTool {
         case "reprocess":
             guard let id = Int64(try a.positional(2, "message id")) else { throw GatewayError(.usage, "message id must be a number") }
             let reply = try session.operations.reprocess(reader, actor: actor(a), id: id)
-            if a.has("json") { printJSON(JSONViews.IngestReplyView(reply)) } else { print("message #\(id) reprocessed as #\(reply.messageLogID ?? 0): \(reply.status.rawValue)\(reply.error.map { ": \($0)" } ?? "")") }
+            if a.has("json") { printJSON(JSONViews.IngestReplyView(reply)) } else { print("message #\(id) reprocessed: \(reply.status.rawValue)\(reply.messageLogID.map { $0 == id ? "" : " (as message #\($0))" } ?? "")\(reply.error.map { ": \($0)" } ?? "")") }
             if reply.status == .failed { throw GatewayError(.badRequest, "reprocessing failed again") }
         default: throw GatewayError(.usage, "unknown messages subcommand '\(sub)'")
         }

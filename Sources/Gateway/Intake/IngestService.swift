@@ -12,6 +12,10 @@ package struct InboundUnit: Sendable {
     package var vouchedFacility: String?
     /// When it arrived (for ACK latency).
     package var receivedAt: Double
+    /// The failed message-log entry this unit runs again (`concord messages reprocess`, `POST
+    /// /messages/{id}/reprocess`): that row takes the new outcome instead of a new row being logged, which
+    /// the re-send check would have answered with the old error.
+    package var reprocessing: Int64?
 
     package init(raw: [UInt8], channel: MessageChannel, origin: String, vouchedFacility: String? = nil) {
         self.raw = raw
@@ -215,11 +219,19 @@ package final class IngestService: Sendable {
     static func commit(_ parsed: ParsedUnit, unit: InboundUnit, prepared: Prepared? = nil, store: PatientIndexStore) throws -> IngestReply {
         let prepared = prepared ?? Prepared(parsed)
         let failure = parsed.failure
-        let logged = try store.logMessage(
-            raw: unit.raw, channel: unit.channel, format: parsed.format.sourceFormat?.rawValue,
-            senderApplication: parsed.senderApplication, senderFacility: parsed.senderFacility, controlID: parsed.controlID,
-            sha256: prepared.sha256, status: failure == nil ? .ingested : .failed, error: failure?.description,
-            errorPosition: failure?.position, ack: prepared.ack)
+        let logged: MessageLogResult
+        if let failedID = unit.reprocessing {
+            logged = try store.relogFailedMessage(
+                failedID, format: parsed.format.sourceFormat?.rawValue, senderApplication: parsed.senderApplication,
+                senderFacility: parsed.senderFacility, controlID: parsed.controlID, status: failure == nil ? .ingested : .failed,
+                error: failure?.description, errorPosition: failure?.position, ack: prepared.ack)
+        } else {
+            logged = try store.logMessage(
+                raw: unit.raw, channel: unit.channel, format: parsed.format.sourceFormat?.rawValue,
+                senderApplication: parsed.senderApplication, senderFacility: parsed.senderFacility, controlID: parsed.controlID,
+                sha256: prepared.sha256, status: failure == nil ? .ingested : .failed, error: failure?.description,
+                errorPosition: failure?.position, ack: prepared.ack)
+        }
         let logID: Int64
         switch logged {
         case .duplicate(let id, let ack, _):

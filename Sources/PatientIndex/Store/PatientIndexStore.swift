@@ -201,6 +201,40 @@ package final class PatientIndexStore {
         }
     }
 
+    /// Runs a failed message again in place (reprocessing after a fix): its row takes the new parse's
+    /// format, sender, control id and outcome, written like ``logMessage`` writes a new one, and keeps its
+    /// id, bytes and arrival time. Nothing changes, and the message that stands comes back as the duplicate,
+    /// when the row is no longer failed (reprocessed meanwhile) or another logged message has the same
+    /// sender and control id (the sender re-sent it after its own fix): the message is not ingested twice.
+    package func relogFailedMessage(
+        _ id: Int64, format: String?, senderApplication: String?, senderFacility: String?, controlID: String?,
+        status: MessageStatus, error: String?, errorPosition: String?, ack: [UInt8]?
+    ) throws -> MessageLogResult {
+        let application = senderApplication?.nilIfBlank ?? ""
+        let facility = senderFacility?.nilIfBlank ?? ""
+        let control = controlID?.nilIfBlank
+        func duplicate(_ row: Row) -> MessageLogResult {
+            let ack: [UInt8]? = if case .blob(let bytes) = row[1] { bytes } else { nil }
+            return .duplicate(row.int(0) ?? id, ack: ack, status: row.string(2).flatMap(MessageStatus.init(rawValue:)) ?? .received)
+        }
+        return try inTransaction {
+            guard let row = try db.row("SELECT id, ack, status FROM message_log WHERE id = ?", [id]) else {
+                throw PatientIndexError(.notFound, "message \(id)")
+            }
+            guard row.string(2) == MessageStatus.failed.rawValue else { return duplicate(row) }
+            if let control, let other = try db.row(
+                "SELECT id, ack, status FROM message_log WHERE sender_application = ? AND sender_facility = ? AND control_id = ? AND id <> ?",
+                [application, facility, control, id]) {
+                return duplicate(other)
+            }
+            try db.run("""
+                UPDATE message_log SET format = ?, sender_application = ?, sender_facility = ?, control_id = ?, status = ?,
+                    error = ?, error_position = ?, ack = ? WHERE id = ?
+                """, [format?.nilIfBlank, application, facility, control, status.rawValue, error, errorPosition, ack, id])
+            return .stored(id)
+        }
+    }
+
     /// Marks a message ingested, with the ACK sent for it (kept to answer re-sends).
     package func markIngested(_ id: Int64, ack: [UInt8]?) throws {
         try inTransaction {
