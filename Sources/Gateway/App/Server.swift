@@ -2,6 +2,7 @@ import Clinical
 import Foundation
 import HL7v2
 import PatientIndex
+import Synchronization
 
 /// `concord serve`: the running gateway — inbox watcher, MLLP listeners, HTTP API — around one
 /// group-commit writer and a pool of worker threads.
@@ -21,6 +22,8 @@ package final class Server: @unchecked Sendable {
     private var httpServer: HTTPServer?
     private var inbox: InboxWatcher?
     private let trimmer = MemoryTrimmer()
+    /// Each open MLLP connection's ordering of its messages on their way to the writer.
+    private let orders = ConnectionOrders()
 
     /// Opens the database and starts the writer and workers (listeners start with ``start()``).
     package init(configuration: GatewayConfiguration, workers: Int = 2) throws {
@@ -76,12 +79,18 @@ package final class Server: @unchecked Sendable {
                 host: listener.host, port: listener.port, tls: try tlsFor(listener.tls, "an MLLP listener"),
                 maxFrameBytes: listener.maxFrameBytes, idleTimeout: listener.idleTimeoutSeconds,
                 maxConnections: listener.maxConnections, loop: loop,
-                onEvent: { [metrics] event in Self.log(event, metrics: metrics) },
-                handler: { [pool, ingestService, metrics] frame, connection, reply in
+                onEvent: { [metrics, orders] event in
+                    if case .closed(let connection, _) = event { orders.remove(connection.id) }
+                    Self.log(event, metrics: metrics)
+                },
+                handler: { [pool, ingestService, metrics, orders] frame, connection, reply in
                     let vouched = connection.clientCommonName.flatMap { clientFacilities[$0] }
                     let unit = InboundUnit(raw: frame, channel: .mllp, origin: "mllp:\(connection.peer)#\(connection.id)", vouchedFacility: vouched)
+                    // Parsed in parallel, committed in the connection's order.
+                    let order = orders.order(for: connection.id)
+                    let ticket = order.ticket()
                     pool.submit { _ in
-                        ingestService.ingest(unit) { result in
+                        ingestService.ingest(unit, order: order, ticket: ticket) { result in
                             if let ack = result.ack {
                                 reply.send(ack)
                             } else {
@@ -185,4 +194,21 @@ package final class Server: @unchecked Sendable {
         writer.stop()
         loop.stop()
     }
+}
+
+/// The ``OrderedIntake`` of each open MLLP connection, by connection id (dropped when it closes; messages
+/// still being parsed keep theirs).
+private final class ConnectionOrders: Sendable {
+    private let orders = Mutex<[UInt64: OrderedIntake]>([:])
+
+    func order(for connection: UInt64) -> OrderedIntake {
+        orders.withLock { map in
+            if let order = map[connection] { return order }
+            let order = OrderedIntake()
+            map[connection] = order
+            return order
+        }
+    }
+
+    func remove(_ connection: UInt64) { _ = orders.withLock { $0.removeValue(forKey: connection) } }
 }

@@ -76,6 +76,13 @@ package final class IngestService: Sendable {
         submit(unit, parsed: parsed, prepared: prepared, completion: completion)
     }
 
+    /// The same, for one of a connection's messages: parsed on this thread, handed to the writer in the
+    /// connection's order (`ticket`, taken from `order` as the message arrived).
+    package func ingest(_ unit: InboundUnit, order: OrderedIntake, ticket: Int, completion: @escaping @Sendable (IngestReply) -> Void) {
+        let (parsed, prepared) = parse(unit)
+        order.handOver(ticket) { [self] in submit(unit, parsed: parsed, prepared: prepared, completion: completion) }
+    }
+
     /// Parses and prepares `unit`: everything that needs no look at the index, computed off the single
     /// writer thread (on any thread).
     func parse(_ unit: InboundUnit) -> (ParsedUnit, Prepared) {

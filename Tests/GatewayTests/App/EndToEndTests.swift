@@ -134,6 +134,38 @@ import Testing
         #expect(Self.field(try other.exchange(Self.adt(control: "MSG-SMALL")), segment: "MSA", 1) == "AA")
     }
 
+    /// A sender that pipelines (sends without waiting for each ACK) gets its messages committed in the
+    /// order it sent them, even when a small message is parsed long before the big one ahead of it.
+    @Test func pipelinedMessagesAreCommittedInTheOrderTheyWereSent() throws {
+        let gateway = try Gateway()
+        defer { gateway.stop() }
+        let client = try MLLPClient(port: gateway.mllpPort)
+        defer { client.close() }
+        var sent: [String] = []
+        for round in 0..<2 {
+            // A lab result with 500 observations, then a small demographics update for the same MRN.
+            var oru = [
+                "MSH|^~\\&|EPIC|Riverside Community Hospital^2.16.840.1.113883.3.1234^ISO|CONCORD|CONCORD|20260512090000-0500||ORU^R01^ORU_R01|BIG-\(round)|P|2.5.1",
+                "PID|1||RCH100200^^^RCH&2.16.840.1.113883.3.1234&ISO^MR||WHITFIELD^THEODORE^J||19610704|M|||41 Birch Hollow Rd^^Springfield^IL^62704",
+                "OBR|1|P\(round)|F\(round)|24323-8^Comprehensive metabolic panel^LN|||20260512083000-0500",
+            ]
+            for k in 1...500 { oru.append("OBX|\(k)|NM|2345-7^Glucose^LN|\(k)|\(90 + k % 40)|mg/dL|70-99|N|||F|||20260512083000-0500") }
+            try client.send(Array(oru.joined(separator: "\r").utf8) + [0x0D])
+            try client.send(Self.adt(control: "SMALL-\(round)"))
+            sent += ["BIG-\(round)", "SMALL-\(round)"]
+        }
+        var acked: [String] = []
+        for _ in sent {
+            let ack = try client.receive(timeout: 60)
+            #expect(Self.field(ack, segment: "MSA", 1) == "AA")
+            acked.append(Self.field(ack, segment: "MSA", 2) ?? "")
+        }
+        #expect(acked == sent)
+        // The message log's ids are given out by the one writer as it commits.
+        let db = try Connection(path: gateway.directory + "/concord.sqlite", readOnly: true)
+        #expect(try db.rows("SELECT control_id FROM message_log ORDER BY id").compactMap { $0.string(0) } == sent)
+    }
+
     @Test func concurrentConnectionsAllGetTheirOwnACKsInOrder() throws {
         let gateway = try Gateway()
         defer { gateway.stop() }
