@@ -346,7 +346,7 @@ extension PatientIndexStore {
         if decision.outcome == .link, let target = decision.patientID {
             let explanation = explanation(for: target, in: set, method: "probabilistic", model: model)
             if let ownEnterpriseID {
-                try moveRecord(recordID, from: ownEnterpriseID, to: target, explanation: explanation, now: now)
+                try moveRecordWithFolded(recordID, from: ownEnterpriseID, to: target, explanation: explanation, now: now)
             } else {
                 try insertLink(recordID: recordID, enterpriseID: target, explanation: explanation, now: now)
             }
@@ -501,6 +501,31 @@ extension PatientIndexStore {
         if try db.row("SELECT 1 FROM links WHERE enterprise_id = ? LIMIT 1", [from]) == nil {
             try db.run("UPDATE enterprise_patients SET active = 0, merged_into = ?, updated_at = ? WHERE id = ?", [to, now, from])
         }
+    }
+
+    /// Moves one record and every record its source folded into it (ADT^A40, transitively): a source's
+    /// merged records stay with the record they were merged into. For single-record moves (steward link,
+    /// unlink, review decisions and their undo, re-matching); whole-patient moves go record by record.
+    func moveRecordWithFolded(_ recordID: Int64, from: String, to: String, explanation: MatchExplanation?, now: String) throws {
+        let folded = try db.rows("""
+            WITH RECURSIVE folded(id) AS (
+                SELECT id FROM source_records WHERE merged_into = ?
+                UNION SELECT s.id FROM source_records s JOIN folded f ON s.merged_into = f.id)
+            SELECT l.record_id FROM folded JOIN links l ON l.record_id = folded.id WHERE l.enterprise_id = ?
+            """, [recordID, from]).compactMap { $0.int(0) }
+        // The folded records first, so `from` is emptied (and made inactive) by the last move only.
+        for id in folded { try moveRecord(id, from: from, to: to, explanation: nil, now: now) }
+        try moveRecord(recordID, from: from, to: to, explanation: explanation, now: now)
+    }
+
+    /// The records that move with `recordID` (itself and the records folded into it).
+    func recordsMovingWith(_ recordID: Int64) throws -> Set<Int64> {
+        Set(try db.rows("""
+            WITH RECURSIVE folded(id) AS (
+                SELECT ?
+                UNION SELECT s.id FROM source_records s JOIN folded f ON s.merged_into = f.id)
+            SELECT id FROM folded
+            """, [recordID]).compactMap { $0.int(0) })
     }
 
     @discardableResult

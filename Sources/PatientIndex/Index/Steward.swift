@@ -20,7 +20,7 @@ extension PatientIndexStore {
             try requireActive(enterpriseID)
             guard from != enterpriseID else { throw PatientIndexError(.conflict, "record \(recordID) is already in \(enterpriseID)") }
             let explanation = stewardExplanation(reason: reason)
-            try moveRecord(recordID, from: from, to: enterpriseID, explanation: explanation, now: now)
+            try moveRecordWithFolded(recordID, from: from, to: enterpriseID, explanation: explanation, now: now)
             let event = try appendHistory(action: .link, actor: actor, recordID: recordID, from: from, to: enterpriseID,
                 reason: reason, explanation: explanation, detail: nil, now: now)
             _ = try refresh([from, enterpriseID], now: now)
@@ -35,12 +35,14 @@ extension PatientIndexStore {
             let now = IndexRows.timestamp()
             let from = try currentEnterpriseID(ofRecord: recordID)
             try requireNotFolded(recordID)
-            guard try IndexRows.memberIDs(of: from, in: db).count > 1 else {
+            // Records its source folded into it go with it, so it must leave someone behind.
+            let moving = try recordsMovingWith(recordID)
+            guard try IndexRows.memberIDs(of: from, in: db).contains(where: { !moving.contains($0) }) else {
                 throw PatientIndexError(.conflict, "record \(recordID) is the only record of \(from)")
             }
             let target = try createEnterprisePatient(now: now)
             let explanation = stewardExplanation(reason: reason)
-            try moveRecord(recordID, from: from, to: target, explanation: explanation, now: now)
+            try moveRecordWithFolded(recordID, from: from, to: target, explanation: explanation, now: now)
             let event = try appendHistory(action: .unlink, actor: actor, recordID: recordID, from: from, to: target,
                 reason: reason, explanation: explanation, detail: nil, now: now)
             _ = try refresh([from, target], now: now)
@@ -81,8 +83,9 @@ extension PatientIndexStore {
             let target = try resolve(candidate)
             if isMatch {
                 guard own != target else { throw PatientIndexError(.conflict, "record \(recordID) is already in \(target)") }
+                try requireNotFolded(recordID)
                 let explanation = stewardExplanation(reason: reason)
-                try moveRecord(recordID, from: own, to: target, explanation: explanation, now: now)
+                try moveRecordWithFolded(recordID, from: own, to: target, explanation: explanation, now: now)
                 let others = try db.rows("SELECT id FROM review_queue WHERE record_id = ? AND status = 'open' AND id != ?",
                     [recordID, reviewID]).compactMap { $0.int(0) }
                 try db.run("""
@@ -131,8 +134,9 @@ extension PatientIndexStore {
                 guard let recordID, let to else { throw PatientIndexError(.notReversible, "event \(eventID) names no record") }
                 let current = try currentEnterpriseID(ofRecord: recordID)
                 guard current == to else { throw PatientIndexError(.conflict, "record \(recordID) has moved since event \(eventID)") }
+                try requireNotFolded(recordID)
                 let back = try from ?? createEnterprisePatient(now: now)
-                try moveRecord(recordID, from: to, to: back, explanation: explanation, now: now)
+                try moveRecordWithFolded(recordID, from: to, to: back, explanation: explanation, now: now)
                 let event = try appendHistory(action: action == .link ? .unlink : .link, actor: actor, recordID: recordID, from: to, to: back,
                     reason: reason, explanation: explanation, detail: nil, reverses: eventID, now: now)
                 _ = try refresh([to, back], now: now)
@@ -155,11 +159,16 @@ extension PatientIndexStore {
                 guard let recordID, let from, let to, let reviewID = detail?.reviewID else {
                     throw PatientIndexError(.notReversible, "event \(eventID) is incomplete")
                 }
+                // The undo of a decision reopened its review item: decide that item again instead.
+                guard detail?.isMatch != nil else {
+                    throw PatientIndexError(.notReversible, "event \(eventID) undid a review decision; decide review \(reviewID) again instead")
+                }
                 if detail?.isMatch == true {
                     guard try currentEnterpriseID(ofRecord: recordID) == to else {
                         throw PatientIndexError(.conflict, "record \(recordID) has moved since event \(eventID)")
                     }
-                    try moveRecord(recordID, from: to, to: from, explanation: explanation, now: now)
+                    try requireNotFolded(recordID)
+                    try moveRecordWithFolded(recordID, from: to, to: from, explanation: explanation, now: now)
                     for id in [reviewID] + (detail?.withdrawnReviews ?? []) {
                         try db.run("UPDATE review_queue SET status = 'open', decided_by = NULL, decided_at = NULL, reason = NULL WHERE id = ?", [id])
                     }
