@@ -507,14 +507,10 @@ extension PatientIndexStore {
     /// merged records stay with the record they were merged into. For single-record moves (steward link,
     /// unlink, review decisions and their undo, re-matching); whole-patient moves go record by record.
     func moveRecordWithFolded(_ recordID: Int64, from: String, to: String, explanation: MatchExplanation?, now: String) throws {
-        let folded = try db.rows("""
-            WITH RECURSIVE folded(id) AS (
-                SELECT id FROM source_records WHERE merged_into = ?
-                UNION SELECT s.id FROM source_records s JOIN folded f ON s.merged_into = f.id)
-            SELECT l.record_id FROM folded JOIN links l ON l.record_id = folded.id WHERE l.enterprise_id = ?
-            """, [recordID, from]).compactMap { $0.int(0) }
         // The folded records first, so `from` is emptied (and made inactive) by the last move only.
-        for id in folded { try moveRecord(id, from: from, to: to, explanation: nil, now: now) }
+        for id in try recordsMovingWith(recordID).sorted() where try id != recordID && IndexRows.enterpriseID(ofRecord: id, in: db) == from {
+            try moveRecord(id, from: from, to: to, explanation: nil, now: now)
+        }
         try moveRecord(recordID, from: from, to: to, explanation: explanation, now: now)
     }
 

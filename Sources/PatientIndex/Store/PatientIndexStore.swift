@@ -186,11 +186,7 @@ package final class PatientIndexStore {
                     "SELECT id, ack, status FROM message_log WHERE sha256 = ? AND control_id IS NULL AND status != 'failed' ORDER BY id LIMIT 1",
                     [hash])
             }
-            if let earlier, let id = earlier.int(0) {
-                let status = earlier.string(2).flatMap(MessageStatus.init(rawValue:)) ?? .received
-                let ack: [UInt8]? = if case .blob(let bytes) = earlier[1] { bytes } else { nil }
-                return .duplicate(id, ack: ack, status: status)
-            }
+            if let earlier, let duplicate = Self.duplicate(earlier) { return duplicate }
             try db.run("""
                 INSERT INTO message_log (received_at, channel, format, sender_application, sender_facility, control_id, sha256, raw, status,
                     error, error_position, ack)
@@ -213,19 +209,15 @@ package final class PatientIndexStore {
         let application = senderApplication?.nilIfBlank ?? ""
         let facility = senderFacility?.nilIfBlank ?? ""
         let control = controlID?.nilIfBlank
-        func duplicate(_ row: Row) -> MessageLogResult {
-            let ack: [UInt8]? = if case .blob(let bytes) = row[1] { bytes } else { nil }
-            return .duplicate(row.int(0) ?? id, ack: ack, status: row.string(2).flatMap(MessageStatus.init(rawValue:)) ?? .received)
-        }
         return try inTransaction {
             guard let row = try db.row("SELECT id, ack, status FROM message_log WHERE id = ?", [id]) else {
                 throw PatientIndexError(.notFound, "message \(id)")
             }
-            guard row.string(2) == MessageStatus.failed.rawValue else { return duplicate(row) }
+            guard row.string(2) == MessageStatus.failed.rawValue else { return Self.duplicate(row) ?? .duplicate(id, ack: nil, status: .received) }
             if let control, let other = try db.row(
                 "SELECT id, ack, status FROM message_log WHERE sender_application = ? AND sender_facility = ? AND control_id = ? AND id <> ?",
-                [application, facility, control, id]) {
-                return duplicate(other)
+                [application, facility, control, id]), let duplicate = Self.duplicate(other) {
+                return duplicate
             }
             try db.run("""
                 UPDATE message_log SET format = ?, sender_application = ?, sender_facility = ?, control_id = ?, status = ?,
@@ -233,6 +225,13 @@ package final class PatientIndexStore {
                 """, [format?.nilIfBlank, application, facility, control, status.rawValue, error, errorPosition, ack, id])
             return .stored(id)
         }
+    }
+
+    /// An earlier logged message (`id, ack, status`) as the re-send answer.
+    private static func duplicate(_ row: Row) -> MessageLogResult? {
+        guard let id = row.int(0) else { return nil }
+        let ack: [UInt8]? = if case .blob(let bytes) = row[1] { bytes } else { nil }
+        return .duplicate(id, ack: ack, status: row.string(2).flatMap(MessageStatus.init(rawValue:)) ?? .received)
     }
 
     /// Marks a message ingested, with the ACK sent for it (kept to answer re-sends).
