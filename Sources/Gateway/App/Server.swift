@@ -93,9 +93,13 @@ package final class Server: @unchecked Sendable {
                         ingestService.ingest(unit, order: order, ticket: ticket) { result in
                             if let ack = result.ack {
                                 reply.send(ack)
-                            } else {
-                                // Not HL7 (a document over MLLP): answer with a minimal HL7 ACK all the same.
+                            } else if result.format == .hl7v2 || result.format == .unknown {
+                                // No ACK was built (the writer failed before the parse's ACK, or the content is
+                                // unrecognised): answer from the frame's own header.
                                 reply.send(MessageParser.acknowledgement(for: MessageParser.parse(frame), failure: result.error, reject: false))
+                            } else {
+                                // A document over MLLP: an HL7 ACK all the same, saying what became of it.
+                                reply.send(MessageParser.documentAcknowledgement(for: result))
                             }
                             metrics.observeAckLatency(seconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - unit.receivedAt)
                         }

@@ -166,6 +166,24 @@ package enum MessageParser {
 
     /// The HL7 ACK for a parsed unit: AA when `failure` is nil, else AE (or AR when `reject`) with ERR
     /// segments. The ACK's control id is new (derived from the inbound one so it is stable when re-sent).
+    /// The HL7 ACK an MLLP sender gets for a document (C-CDA or FHIR) it framed instead of an HL7 v2
+    /// message: AA once the document is stored (or was already), AR when it cannot be read as sent,
+    /// AE when it could not be ingested; the reason and position go in MSA-3 and ERR.
+    package static func documentAcknowledgement(for reply: IngestReply) -> [UInt8] {
+        let failure = reply.status == .failed ? reply.error ?? IntakeFailure(code: .storage, reason: "not stored", position: nil) : nil
+        let code: HL7Acknowledgement.Code = failure == nil ? .applicationAccept : (failure!.rejects ? .applicationReject : .applicationError)
+        let kind = reply.format.sourceFormat?.rawValue ?? "document"
+        let text: String
+        if let failure {
+            text = failure.description
+        } else {
+            text = "\(kind) \(reply.status == .duplicate ? "already stored" : "stored") as message \(reply.messageLogID.map(String.init) ?? "?")"
+        }
+        let errors = failure.map { [HL7AckError(code: .applicationInternalError, text: $0.description)] } ?? []
+        return HL7Acknowledgement.build(forDocumentWith: code, controlID: "ACK" + (reply.messageLogID.map(String.init) ?? "0"),
+                                        timestamp: ClinicalTime.now(), errors: errors, text: text).serialize()
+    }
+
     package static func acknowledgement(for unit: ParsedUnit, failure: IntakeFailure?, reject: Bool) -> [UInt8] {
         let code: HL7Acknowledgement.Code = failure == nil ? .applicationAccept : (reject ? .applicationReject : .applicationError)
         let controlID = "ACK" + String((unit.controlID ?? "0").prefix(17))

@@ -82,6 +82,18 @@ package enum HL7Acknowledgement {
         return make(header, delimiters: delimiters, code: code, controlID: controlID, timestamp: timestamp, errors: [ackError], text: nil)
     }
 
+    /// Builds an ACK for input that is not an HL7 v2 message (a C-CDA or FHIR document sent over MLLP):
+    /// there is no inbound header to answer, so the sender and receiver are empty, MSA-2 is empty and
+    /// the version is 2.5.1; `text` (MSA-3) and `errors` say what became of the document.
+    package static func build(
+        forDocumentWith code: Code, controlID: String, timestamp: ClinicalTime? = nil, errors: [HL7AckError] = [], text: String? = nil
+    ) -> HL7Message {
+        let header = Header(
+            sendingApplication: "", sendingFacility: "", receivingApplication: "", receivingFacility: "", trigger: "",
+            processingID: "P", version: "2.5.1", charset: "", inboundControlID: "")
+        return make(header, delimiters: .standard, code: code, controlID: controlID, timestamp: timestamp, errors: errors, text: text)
+    }
+
     private static func findMSH(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 8 else { return nil }
         var i = 0

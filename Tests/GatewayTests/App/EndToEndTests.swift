@@ -119,6 +119,37 @@ import Testing
         #expect(Self.field(ok, segment: "MSA", 1) == "AA")
     }
 
+    @Test func documentsOverMLLPGetAnACKThatSaysWhatBecameOfThem() throws {
+        let gateway = try Gateway()
+        defer { gateway.stop() }
+        let client = try MLLPClient(port: gateway.mllpPort)
+        defer { client.close() }
+        func sample(_ path: String) throws -> [UInt8] {
+            Array(try Data(contentsOf: URL(fileURLWithPath: SamplesTruthTests.samples + "/" + path)))
+        }
+        // A C-CDA document and a FHIR bundle are ingested: AA, and MSA-3 names the message log entry.
+        let ccda = try client.exchange(try sample("lakeside-ccda/2026-06-09-ccd-raman.xml"))
+        #expect(Self.field(ccda, segment: "MSA", 1) == "AA")
+        #expect(Self.field(ccda, segment: "MSA", 3) == "ccda stored as message 1")
+        #expect(Self.field(ccda, segment: "ERR", 0) == nil)
+        let fhir = try client.exchange(try sample("summit-fhir/2026-08-18-bundle-brennan.json"))
+        #expect(Self.field(fhir, segment: "MSA", 1) == "AA")
+        #expect(Self.field(fhir, segment: "MSA", 3) == "fhir stored as message 2")
+        // The same bytes again are a re-send: AA, nothing stored twice.
+        let again = try client.exchange(try sample("lakeside-ccda/2026-06-09-ccd-raman.xml"))
+        #expect(Self.field(again, segment: "MSA", 1) == "AA")
+        #expect(Self.field(again, segment: "MSA", 3) == "ccda already stored as message 1")
+        // A document that cannot be read as sent: AR, with the position of the error; kept in the log.
+        let bad = try client.exchange(try sample("lakeside-ccda/bad-ccd-mismatched-tag.xml"))
+        #expect(Self.field(bad, segment: "MSA", 1) == "AR")
+        let text = try #require(Self.field(bad, segment: "MSA", 3))
+        #expect(text.contains("(at ") && text.contains(":"), "MSA-3 names the line:column: \(text)")
+        #expect(Self.field(bad, segment: "ERR", 3)?.hasPrefix("207^") == true)
+        #expect(try gateway.messageCount() == 3)
+        let db = try Connection(path: gateway.directory + "/concord.sqlite", readOnly: true)
+        #expect(try db.row("SELECT count(*) FROM source_records")?.int(0) == 2)
+    }
+
     @Test func oversizedFramesAreRejectedAndOthersKeepBeingServed() throws {
         let gateway = try Gateway(maxFrameBytes: 4096)
         defer { gateway.stop() }
