@@ -129,9 +129,27 @@ extension PatientIndexStore {
                 var known: [Int64: [FactInstance]] = [:]
                 for member in members where createdRecords[member] != nil { known[member] = recorded[member] ?? [] }
                 flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, known: known, in: db)
+                try withdrawSettledReviews(in: id, now: now)
             }
         }
         return flags
+    }
+
+    /// Withdraws the open review items of `enterpriseID`'s records whose candidate is now that same
+    /// enterprise patient (a merge, an ADT^A40, a link or a re-match brought them together): there is
+    /// nothing left to decide, and "not a match" would be recorded against the record's own patient.
+    func withdrawSettledReviews(in enterpriseID: String, now: String) throws {
+        let open = try db.rows("""
+            SELECT q.id, q.candidate_enterprise_id FROM links l JOIN review_queue q ON q.record_id = l.record_id
+            WHERE l.enterprise_id = ? AND q.status = 'open'
+            """, [enterpriseID])
+        for row in open {
+            guard let id = row.int(0), let candidate = row.string(1), (try? resolve(candidate)) == enterpriseID else { continue }
+            try db.run("""
+                UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?,
+                    reason = 'record and candidate are now in one enterprise patient' WHERE id = ?
+                """, [Self.matcherActor, now, id])
+        }
     }
 
     // MARK: One record
@@ -423,6 +441,17 @@ extension PatientIndexStore {
             try db.run("UPDATE source_records SET merged_into = ?, block_keys = NULL, updated_at = ? WHERE id = ?", [survivorRecordID, now, prior])
             try db.run("UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?, reason = 'source merge' WHERE record_id = ? AND status = 'open'",
                 [Self.matcherActor, now, prior])
+            // A steward's "not a match" with the folded record holds for its survivor: the folded record
+            // leaves matching, so the pair would otherwise come back through the survivor. (The copies keep
+            // the decision's review id, so undoing the decision removes them too.)
+            try db.run("""
+                INSERT OR IGNORE INTO not_a_match (record_a, record_b, review_id, decided_by, decided_at, reason)
+                SELECT min(?1, partner), max(?1, partner), review_id, decided_by, decided_at, reason FROM (
+                    SELECT record_b AS partner, review_id, decided_by, decided_at, reason FROM not_a_match WHERE record_a = ?2
+                    UNION ALL
+                    SELECT record_a, review_id, decided_by, decided_at, reason FROM not_a_match WHERE record_b = ?2)
+                WHERE partner != ?1
+                """, [survivorRecordID, prior])
             let explanation = MatchExplanation(method: "sourceMerge", upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,
                 modelVersion: model.version, grade: .certain, comparedWith: "record:\(survivorRecordID)",
                 reason: "merged by \(source.description) into record \(survivorRecordID)")

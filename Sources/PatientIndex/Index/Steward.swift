@@ -81,8 +81,10 @@ extension PatientIndexStore {
             guard row.string(2) == "open" else { throw PatientIndexError(.conflict, "review \(reviewID) is already decided") }
             let own = try currentEnterpriseID(ofRecord: recordID)
             let target = try resolve(candidate)
+            guard own != target else {
+                throw PatientIndexError(.conflict, "record \(recordID) is already in \(target), the review's candidate; unlink it to separate them")
+            }
             if isMatch {
-                guard own != target else { throw PatientIndexError(.conflict, "record \(recordID) is already in \(target)") }
                 try requireNotFolded(recordID)
                 let explanation = stewardExplanation(reason: reason)
                 try moveRecordWithFolded(recordID, from: own, to: target, explanation: explanation, now: now)
@@ -135,7 +137,7 @@ extension PatientIndexStore {
                 let current = try currentEnterpriseID(ofRecord: recordID)
                 guard current == to else { throw PatientIndexError(.conflict, "record \(recordID) has moved since event \(eventID)") }
                 try requireNotFolded(recordID)
-                let back = try from ?? createEnterprisePatient(now: now)
+                let back = try from.map { try returnPlace($0, current: current) } ?? createEnterprisePatient(now: now)
                 try moveRecordWithFolded(recordID, from: to, to: back, explanation: explanation, now: now)
                 let event = try appendHistory(action: action == .link ? .unlink : .link, actor: actor, recordID: recordID, from: to, to: back,
                     reason: reason, explanation: explanation, detail: nil, reverses: eventID, now: now)
@@ -168,14 +170,15 @@ extension PatientIndexStore {
                         throw PatientIndexError(.conflict, "record \(recordID) has moved since event \(eventID)")
                     }
                     try requireNotFolded(recordID)
-                    try moveRecordWithFolded(recordID, from: to, to: from, explanation: explanation, now: now)
+                    let back = try returnPlace(from, current: to)
+                    try moveRecordWithFolded(recordID, from: to, to: back, explanation: explanation, now: now)
                     for id in [reviewID] + (detail?.withdrawnReviews ?? []) {
                         try db.run("UPDATE review_queue SET status = 'open', decided_by = NULL, decided_at = NULL, reason = NULL WHERE id = ?", [id])
                     }
-                    let event = try appendHistory(action: .reviewDecision, actor: actor, recordID: recordID, from: to, to: from,
+                    let event = try appendHistory(action: .reviewDecision, actor: actor, recordID: recordID, from: to, to: back,
                         reason: reason, explanation: explanation, detail: EventDetail(reviewID: reviewID), reverses: eventID, now: now)
-                    _ = try refresh([to, from], now: now)
-                    return StewardOutcome(eventID: event, enterpriseID: from)
+                    _ = try refresh([to, back], now: now)
+                    return StewardOutcome(eventID: event, enterpriseID: back)
                 }
                 try db.run("DELETE FROM not_a_match WHERE review_id = ?", [reviewID])
                 try db.run("UPDATE review_queue SET status = 'open', decided_by = NULL, decided_at = NULL, reason = NULL WHERE id = ?", [reviewID])
@@ -194,6 +197,15 @@ extension PatientIndexStore {
     private func stewardExplanation(reason: String?) -> MatchExplanation {
         MatchExplanation(method: "steward", upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,
             modelVersion: model.version, grade: .certain, reason: reason)
+    }
+
+    /// Where an undo puts a record back: the enterprise patient it left, revived if that move emptied it
+    /// (it then points at `current`), or, when it has since been merged into another patient, that
+    /// patient, where the records it was with are now. Reviving a merged-away patient would split it
+    /// from its own records.
+    private func returnPlace(_ left: String, current: String) throws -> String {
+        let resolved = try resolve(left)
+        return resolved == current ? left : resolved
     }
 
     private func currentEnterpriseID(ofRecord recordID: Int64) throws -> String {

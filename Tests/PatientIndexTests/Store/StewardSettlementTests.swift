@@ -1,0 +1,114 @@
+import Clinical
+import Foundation
+@testable import PatientIndex
+import SQLite
+import Testing
+
+/// What later changes do to earlier steward work: review items that a merge or link settled, undo after
+/// the patient a record left was merged away, and "not a match" decisions about a record its source
+/// folded into another.
+@Suite struct StewardSettlementTests {
+    static func openItem(_ index: TemporaryIndex, record: Int64, candidate: String) throws -> ReviewItem? {
+        try index.reader().reviewQueue(status: .open).first { $0.recordID == record && $0.candidateEnterpriseID == candidate }
+    }
+
+    static func status(_ index: TemporaryIndex, review: Int64) throws -> String? {
+        try index.store.db.row("SELECT status FROM review_queue WHERE id = ?", [review])?.string(0)
+    }
+
+    /// Lakeview's Maria waits in review against Riverside's Maria; a steward merges the two patients
+    /// instead of deciding the item. The item is withdrawn, and deciding it is refused, where "not a
+    /// match" used to record the record against its own patient.
+    @Test func aMergeWithdrawsTheReviewItemsItSettles() throws {
+        let (index, p) = try StewardTests.threePatients()
+        let item = try #require(try Self.openItem(index, record: p[2].recordID, candidate: p[0].enterpriseID))
+        try index.store.merge(p[2].enterpriseID, into: p[0].enterpriseID, actor: "steward:akim", reason: "same person")
+        #expect(try Self.status(index, review: item.id) == "withdrawn")
+        #expect(try Self.openItem(index, record: p[2].recordID, candidate: p[0].enterpriseID) == nil)
+        #expect(throws: PatientIndexError(.conflict, "")) {
+            try index.store.decide(reviewID: item.id, isMatch: false, actor: "steward:lee", reason: nil)
+        }
+        #expect(try index.store.db.scalar("SELECT count(*) FROM not_a_match") == .integer(0))
+    }
+
+    /// A steward links the record straight to the candidate: the item is settled the same way.
+    @Test func aLinkToTheCandidateWithdrawsTheItem() throws {
+        let (index, p) = try StewardTests.threePatients()
+        let item = try #require(try Self.openItem(index, record: p[2].recordID, candidate: p[0].enterpriseID))
+        try index.store.link(recordID: p[2].recordID, to: p[0].enterpriseID, actor: "steward:akim", reason: nil)
+        #expect(try Self.status(index, review: item.id) == "withdrawn")
+        #expect(throws: PatientIndexError(.conflict, "")) {
+            try index.store.decide(reviewID: item.id, isMatch: true, actor: "steward:lee", reason: nil)
+        }
+    }
+
+    /// Maria's Lakeview record is linked into her Riverside patient, then unlinked again; meanwhile a
+    /// steward merged the Riverside patient into another. Undoing the unlink puts the record with the
+    /// records it was with (in the surviving patient) instead of reviving the merged-away patient with
+    /// it alone.
+    @Test func undoAfterTheOldPatientWasMergedAwayReturnsToTheSurvivor() throws {
+        let (index, p) = try StewardTests.threePatients()
+        let home = p[0].enterpriseID, elsewhere = p[1].enterpriseID
+        try index.store.link(recordID: p[2].recordID, to: home, actor: "steward:akim", reason: nil)
+        let split = try index.store.unlink(recordID: p[2].recordID, actor: "steward:akim", reason: "checking")
+        try index.store.merge(home, into: elsewhere, actor: "steward:lee", reason: "test merge")
+        #expect(try index.store.db.scalar("SELECT active FROM enterprise_patients WHERE id = ?", [home]) == .integer(0))
+
+        let undone = try index.store.undo(eventID: split.eventID, actor: "steward:akim", reason: nil)
+        #expect(undone.enterpriseID == elsewhere)
+        #expect(try IndexRows.enterpriseID(ofRecord: p[2].recordID, in: index.store.db) == elsewhere)
+        #expect(try IndexRows.enterpriseID(ofRecord: p[0].recordID, in: index.store.db) == elsewhere)
+        // The merged-away patient stays merged away and still resolves to the survivor.
+        #expect(try index.store.db.scalar("SELECT active FROM enterprise_patients WHERE id = ?", [home]) == .integer(0))
+        #expect(try index.reader().enterprisePatient(id: home)?.id == elsewhere)
+        // The patient the unlink created is emptied.
+        #expect(try index.store.db.scalar("SELECT active FROM enterprise_patients WHERE id = ?", [split.enterpriseID]) == .integer(0))
+        try CountersTests.expectInStep(index, "after the undo")
+    }
+
+    /// The plain case still revives the patient the move emptied.
+    @Test func undoRevivesThePatientItsOwnMoveEmptied() throws {
+        let (index, p) = try StewardTests.threePatients()
+        let linked = try index.store.link(recordID: p[2].recordID, to: p[0].enterpriseID, actor: "steward:akim", reason: nil)
+        let undone = try index.store.undo(eventID: linked.eventID, actor: "steward:akim", reason: nil)
+        #expect(undone.enterpriseID == p[2].enterpriseID)
+        #expect(try index.store.db.scalar("SELECT active FROM enterprise_patients WHERE id = ?", [p[2].enterpriseID]) == .integer(1))
+    }
+
+    /// Lakeview's Robert was declared not a match with Riverside's duplicate chart of Robert ("Bob"),
+    /// which an ADT^A40 then folds into the surviving chart. The decision holds for the survivor: his
+    /// patient is no longer a candidate for Lakeview's record, and undoing the decision forgets both pairs.
+    @Test func notAMatchWithAFoldedRecordHoldsForItsSurvivor() throws {
+        let index = try TemporaryIndex(model: .reviewingEverything)
+        let survivor = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009911")], from: Clinics.riverside).patients[0]
+        var duplicate = Patients.robertAtRiverside(mrn: "E1009999")
+        duplicate.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let prior = try index.store.ingest([duplicate], from: Clinics.riverside, messageID: "MSG00002").patients[0]
+        let lakeviewRobert = Patients.record(at: Clinics.lakeview, authority: Clinics.lakeviewMRN, mrn: "99120", family: "CHEN", given: ["ROBERT"],
+            born: (1958, 11, 2), sex: .male, phone: "217-555-0199", street: "77 Oak Street")
+        let other = try index.store.ingest([lakeviewRobert], from: Clinics.lakeview, messageID: "MSG00003").patients[0]
+        let item = try #require(try Self.openItem(index, record: other.recordID, candidate: prior.enterpriseID))
+        let decided = try index.store.decide(reviewID: item.id, isMatch: false, actor: "steward:akim", reason: "different Robert")
+
+        let a40 = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
+            patients: [Patients.robertAtRiverside(mrn: "E1009911")],
+            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
+                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+        _ = try index.store.ingest(a40, messageID: nil)
+        let home = try #require(try IndexRows.enterpriseID(ofRecord: survivor.recordID, in: index.store.db))
+        #expect(try IndexRows.enterpriseID(ofRecord: prior.recordID, in: index.store.db) == home)
+
+        let pair = [min(survivor.recordID, other.recordID), max(survivor.recordID, other.recordID)]
+        #expect(try index.store.db.scalar("SELECT count(*) FROM not_a_match WHERE record_a = ? AND record_b = ?", [pair[0], pair[1]]) == .integer(1))
+        let features = MatchNormalizer.features(of: lakeviewRobert)
+        let candidates = try index.store.candidates(recordID: other.recordID, keys: BlockingKeys.keys(for: features), features: features,
+            excluding: other.enterpriseID)
+        #expect(!candidates.candidates.contains { $0.patientID == home })
+
+        try index.store.undo(eventID: decided.eventID, actor: "steward:akim", reason: "was the same Robert after all")
+        #expect(try index.store.db.scalar("SELECT count(*) FROM not_a_match") == .integer(0))
+        let again = try index.store.candidates(recordID: other.recordID, keys: BlockingKeys.keys(for: features), features: features,
+            excluding: other.enterpriseID)
+        #expect(again.candidates.contains { $0.patientID == home })
+    }
+}
