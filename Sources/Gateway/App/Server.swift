@@ -148,24 +148,36 @@ package final class Server: @unchecked Sendable {
         var owner: [(file: Int, index: Int, of: Int)] = []
         for (f, file) in files.enumerated() {
             let raws = MessageParser.split(file.bytes)
+            // The origin is logged when a commit fails; a file's name may hold patient names or MRNs.
+            let origin = "\(channel.rawValue):\(InboxWatcher.logName(file.name))"
             for (i, raw) in raws.enumerated() {
-                units.append(InboundUnit(raw: raw, channel: channel, origin: "\(channel.rawValue):\(file.name)"))
+                units.append(InboundUnit(raw: raw, channel: channel, origin: origin))
                 owner.append((f, i, raws.count))
             }
         }
         let window = 256
         let replies = service.ingestAll(units, window: window, chunksInFlight: max(2, queued / window))
         var failures = Array(repeating: [String](), count: files.count)
+        var notStored = Array(repeating: [String](), count: files.count)
         var ingested = Array(repeating: 0, count: files.count)
         var duplicates = Array(repeating: 0, count: files.count)
         for (reply, who) in zip(replies, owner) {
+            let which = "message \(who.index + 1) of \(who.of)"
             switch reply.status {
             case .ingested: ingested[who.file] += 1
+            case .duplicate where reply.earlierStatus == .failed:
+                // Logged with its error by an earlier pass over the file (before a crash or a storage failure).
+                failures[who.file].append("\(which): already in the message log as failed (message \(reply.messageLogID.map(String.init) ?? "?"))")
             case .duplicate: duplicates[who.file] += 1
-            case .failed: failures[who.file].append("message \(who.index + 1) of \(who.of): \(reply.error?.description ?? "failed")")
+            case .failed where reply.messageLogID == nil && reply.error?.code == .storage:
+                notStored[who.file].append("\(which): \(reply.error?.reason ?? "not stored")")
+            case .failed: failures[who.file].append("\(which): \(reply.error?.description ?? "failed")")
             }
         }
         return files.indices.map { f in
+            if !notStored[f].isEmpty {
+                return .retry(reason: notStored[f].joined(separator: "\n"))
+            }
             if failures[f].isEmpty {
                 return .ingested(summary: "\(ingested[f]) ingested, \(duplicates[f]) already known")
             }

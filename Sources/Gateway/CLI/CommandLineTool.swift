@@ -250,6 +250,8 @@ package enum CommandLineTool {
             switch outcome {
             case .ingested(let summary): FileResult(file: file.name, status: "ingested", detail: summary)
             case .failed(let reason): FileResult(file: file.name, status: "failed", detail: reason)
+            case .retry(let reason):
+                FileResult(file: file.name, status: "failed", detail: reason + "\n(not stored: the database refused the write; run the same ingest again)")
             }
         }
     }

@@ -34,7 +34,7 @@ enum Demo {
             switch outcome {
             case .ingested(let summary):
                 lines.append(FileLine(file: file, format: parsed.format.rawValue, source: source, status: "ingested", detail: summary))
-            case .failed(let reason):
+            case .failed(let reason), .retry(let reason):
                 lines.append(FileLine(file: file, format: parsed.format.rawValue, source: source, status: "failed", detail: reason))
             }
         }

@@ -10,6 +10,9 @@ package enum InboxOutcome: Sendable, Equatable {
     /// Refused or failed (the error is committed to the message log when the file could be read); the file
     /// goes to `failed/` with `<name>.error.txt` beside it.
     case failed(reason: String)
+    /// Not stored because the store failed (disk full, I/O error): the file stays claimed and is taken
+    /// again later, with a growing delay. Messages of it that did commit are found already logged then.
+    case retry(reason: String)
 }
 
 /// The inbox: hospitals drop files into a directory; Concord takes each complete file exactly once.
@@ -44,6 +47,10 @@ package final class InboxWatcher: @unchecked Sendable {
     /// name → (size, mtime, first seen at that size)
     private var candidates: [String: (size: Int64, mtime: Int, since: Date)] = [:]
     private(set) var processedCount = 0
+    /// Claimed files waiting to be tried again after a storage failure: attempts so far and when next.
+    private var retries: [String: (attempts: Int, due: Date)] = [:]
+    /// The longest wait between two attempts at a file the store could not take.
+    package static let maxRetryDelay: TimeInterval = 300
 
     package var claimedDirectory: String { settings.path + "/.claimed" }
 
@@ -154,7 +161,23 @@ package final class InboxWatcher: @unchecked Sendable {
         }
         for name in candidates.keys where !seen.contains(name) { candidates[name] = nil }
         claimAndProcess(names: ready)
+        retryDue(now: now)
     }
+
+    /// Claimed files whose storage failure is due to be tried again (those gone meanwhile are forgotten).
+    private func retryDue(now: Date) {
+        let due = retries.filter { $0.value.due <= now }.keys.sorted()
+        guard !due.isEmpty else { return }
+        var present: [String] = []
+        for name in due {
+            var info = stat()
+            if lstat(claimedDirectory + "/" + name, &info) == 0 { present.append(name) } else { retries[name] = nil }
+        }
+        process(claimedNames: present)
+    }
+
+    /// Files waiting to be tried again after a storage failure (for tests and status).
+    package var waitingForRetry: [String] { retries.keys.sorted() }
 
     /// Whether a directory entry is never taken (dot-files, temporary and partial files).
     package static func isIgnored(_ name: String) -> Bool {
@@ -167,7 +190,7 @@ package final class InboxWatcher: @unchecked Sendable {
     private func resumeClaimed() {
         guard let names = try? fileManager.contentsOfDirectory(atPath: claimedDirectory) else { return }
         let claimed = names.sorted().filter { !$0.hasPrefix(".") }
-        for name in claimed { Log.info("inbox: resuming claimed file \(name)") }
+        for name in claimed { Log.info("inbox: resuming claimed \(Self.logName(name))") }
         process(claimedNames: claimed)
     }
 
@@ -254,28 +277,46 @@ package final class InboxWatcher: @unchecked Sendable {
     }
 
     private func refuse(name: String, reason: String) {
-        Log.warning("inbox: refused \(name): \(reason)")
+        Log.warning("inbox: refused \(Self.logName(name)): \(reason)")
         finish(claimedName: name, from: settings.path, outcome: .failed(reason: reason))
     }
 
     private func finish(claimedName: String, from directory: String, outcome: InboxOutcome) {
         let source = directory + "/" + claimedName
+        if case .retry = outcome {} else { retries[claimedName] = nil }
         switch outcome {
+        case .retry(let reason):
+            // Nothing is lost: the file stays in `.claimed/` (also across a restart) until the store takes it.
+            let attempts = (retries[claimedName]?.attempts ?? 0) + 1
+            let delay = min(max(settings.rescanSeconds, 0.05) * pow(2, Double(min(attempts - 1, 20))), Self.maxRetryDelay)
+            retries[claimedName] = (attempts, Date().addingTimeInterval(delay))
+            Log.warning("inbox: claimed \(Self.logName(claimedName)) was not stored (attempt \(attempts)); trying again in \(Int(delay.rounded(.up))) s: \(reason)")
         case .ingested(let summary):
             let day = String(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))
             let folder = settings.archive + "/" + day
             try? fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let target = uniquePath(folder + "/" + claimedName)
-            if rename(source, target) != 0 { Log.error("inbox: cannot archive \(claimedName) (errno \(errno))") }
-            Log.info("inbox: \(claimedName) ingested: \(summary)")
+            if rename(source, target) != 0 { Log.error("inbox: cannot archive \(Self.logName(claimedName)) (errno \(errno))") }
+            Log.info("inbox: \(Self.logName(claimedName)) ingested: \(summary)")
         case .failed(let reason):
             try? fileManager.createDirectory(atPath: settings.failed, withIntermediateDirectories: true)
             let target = uniquePath(settings.failed + "/" + claimedName)
-            if rename(source, target) != 0 { Log.error("inbox: cannot move \(claimedName) to failed (errno \(errno))") }
-            let errorText = "file: \(claimedName)\nerror: \(reason)\ntime: \(ISO8601DateFormatter().string(from: Date()))\n"
-            _ = fileManager.createFile(atPath: target + ".error.txt", contents: Data(errorText.utf8))
-            Log.warning("inbox: \(claimedName) failed: \(reason)")
+            if rename(source, target) != 0 { Log.error("inbox: cannot move \(Self.logName(claimedName)) to failed (errno \(errno))") }
+            let errorText = "file: \(claimedName)\nlogged as: \(Self.logName(claimedName))\nerror: \(reason)\ntime: \(ISO8601DateFormatter().string(from: Date()))\n"
+            if !fileManager.createFile(atPath: target + ".error.txt", contents: Data(errorText.utf8)) {
+                Log.error("inbox: cannot write the error file for a failed file (errno \(errno)); its error is in the message log")
+            }
+            Log.warning("inbox: \(Self.logName(claimedName)) failed: \(reason)")
         }
+    }
+
+    /// How the log names a file: file names often carry patient names or MRNs
+    /// (`2026-05-12-whitfield-a04.hl7`), so above `debug` a file is a short hash of its name; the error
+    /// file beside a failed file gives the same tag. The name itself goes to the debug log.
+    package static func logName(_ name: String) -> String {
+        let tag = "file " + SHA256Digest.hex(Array(name.utf8)).prefix(10)
+        Log.debug("inbox: \(tag) is \(name)")
+        return tag
     }
 
     private func uniquePath(_ path: String) -> String {

@@ -48,6 +48,8 @@ package struct IngestReply: Sendable {
     package var flags: [DuplicateTestFlag]
     /// Notes from mapping (skipped parts), for `concord check` and the parse report.
     package var notes: [MappingNote]
+    /// For a re-send: how the message it repeats ended (a re-sent failed message is still failed).
+    package var earlierStatus: MessageStatus? = nil
 }
 
 /// Ingestion: parse off the writer, then log + ingest + ACK in the writer's group commit.
@@ -241,10 +243,10 @@ package final class IngestService: Sendable {
         }
         let logID: Int64
         switch logged {
-        case .duplicate(let id, let ack, _):
+        case .duplicate(let id, let ack, let earlier):
             return IngestReply(status: .duplicate, messageLogID: id, format: parsed.format,
                                ack: ack ?? (parsed.format == .hl7v2 ? MessageParser.acknowledgement(for: parsed, failure: nil, reject: false) : nil),
-                               error: nil, outcomes: [], flags: [], notes: parsed.notes)
+                               error: nil, outcomes: [], flags: [], notes: parsed.notes, earlierStatus: earlier)
         case .stored(let id):
             logID = id
         }

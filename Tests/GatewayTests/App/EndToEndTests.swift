@@ -288,6 +288,37 @@ import Testing
         #expect(try gateway.messageCount() == 2)
     }
 
+    /// The database refuses writes (as a full disk does) while a file arrives: the file waits in
+    /// `.claimed/` instead of going to `failed/`, and is ingested once the database takes writes again.
+    @Test func aFileDroppedWhileTheStoreFailsIsIngestedOnceItRecovers() throws {
+        let gateway = try Gateway(inbox: true)
+        defer { gateway.stop() }
+        try gateway.server.writer.perform { store in
+            try store.db.execute("CREATE TEMP TRIGGER refuse_log BEFORE INSERT ON message_log BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        }
+        let inbox = gateway.directory + "/inbox"
+        _ = FileManager.default.createFile(atPath: inbox + "/adt.tmp", contents: Data(Self.adt(control: "FULL-1")))
+        try FileManager.default.moveItem(atPath: inbox + "/adt.tmp", toPath: inbox + "/adt.hl7")
+        func claimed() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: inbox + "/.claimed")) ?? []).filter { !$0.hasPrefix(".") } }
+        func archived() -> [String] { (FileManager.default.enumerator(atPath: gateway.directory + "/archive")?.allObjects as? [String]) ?? [] }
+        func failed() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: gateway.directory + "/failed")) ?? [] }
+        var deadline = Date().addingTimeInterval(15)
+        while claimed() != ["adt.hl7"] && Date() < deadline { usleep(20_000) }
+        // Several attempts fail meanwhile; the file stays where it is.
+        usleep(600_000)
+        #expect(claimed() == ["adt.hl7"])
+        #expect(failed().isEmpty)
+        #expect(try gateway.messageCount() == 0)
+
+        try gateway.server.writer.perform { store in try store.db.execute("DROP TRIGGER temp.refuse_log") }
+        deadline = Date().addingTimeInterval(15)
+        while !archived().contains(where: { $0.hasSuffix("adt.hl7") }) && Date() < deadline { usleep(20_000) }
+        #expect(archived().contains(where: { $0.hasSuffix("adt.hl7") }))
+        #expect(claimed().isEmpty)
+        #expect(failed().isEmpty)
+        #expect(try gateway.messageCount() == 1)
+    }
+
     @Test func aClaimedFileWhoseCommitHappenedIsNotIngestedTwiceAfterACrash() throws {
         // First life: the file's message is committed (as if the process died before archiving it).
         let gateway = try Gateway(inbox: true)

@@ -107,6 +107,53 @@ import Testing
         #expect(watcher.processedCount == 4)
     }
 
+    /// The store could not take a file (disk full): it stays claimed, is not moved to `failed/`, and is
+    /// tried again once its delay has passed, then archived when the store takes it.
+    @Test func aFileTheStoreCouldNotTakeStaysClaimedAndIsTriedAgain() throws {
+        let layout = try Layout()
+        let attempts = Mutex(0)
+        let watcher = InboxWatcher(settings: layout.settings) { _, _ in
+            let n = attempts.withLock { $0 += 1; return $0 }
+            return n < 3 ? .retry(reason: "message 1 of 1: message could not be stored; send again later") : .ingested(summary: "1 ingested")
+        }
+        layout.write("2026-05-12-whitfield-a04.hl7", "MSH|1")
+        watcher.scanOnce()
+        watcher.scanOnce()
+        #expect(attempts.withLock { $0 } == 1)
+        #expect(layout.files("inbox/.claimed") == ["2026-05-12-whitfield-a04.hl7"])
+        #expect(layout.files("failed").isEmpty)
+        #expect(watcher.waitingForRetry == ["2026-05-12-whitfield-a04.hl7"])
+        // Not before its delay.
+        watcher.scanOnce(now: Date())
+        #expect(attempts.withLock { $0 } == 1)
+        // Due: tried again (and refused again), then again (and taken).
+        watcher.scanOnce(now: Date().addingTimeInterval(InboxWatcher.maxRetryDelay + 1))
+        #expect(attempts.withLock { $0 } == 2)
+        #expect(layout.files("inbox/.claimed") == ["2026-05-12-whitfield-a04.hl7"])
+        watcher.scanOnce(now: Date().addingTimeInterval(InboxWatcher.maxRetryDelay + 1))
+        #expect(attempts.withLock { $0 } == 3)
+        #expect(layout.files("inbox/.claimed").isEmpty)
+        #expect(watcher.waitingForRetry.isEmpty)
+        let day = String(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))
+        #expect(layout.files("archive") == [day, day + "/2026-05-12-whitfield-a04.hl7"])
+    }
+
+    /// File names often carry patient names; the log shows a tag instead, which the error file repeats.
+    @Test func theLogNamesAFileByATagOfItsName() throws {
+        let tag = InboxWatcher.logName("2026-05-12-whitfield-a04.hl7")
+        #expect(tag.hasPrefix("file "))
+        #expect(!tag.lowercased().contains("whitfield"))
+        #expect(tag == InboxWatcher.logName("2026-05-12-whitfield-a04.hl7"))
+        #expect(tag != InboxWatcher.logName("2026-05-12-whitfield-a08.hl7"))
+        let layout = try Layout()
+        let watcher = InboxWatcher(settings: layout.settings) { _, _ in .failed(reason: "message 1 of 1: no MSH") }
+        layout.write("2026-05-12-whitfield-a04.hl7", "nope")
+        watcher.scanOnce()
+        watcher.scanOnce()
+        let error = try String(contentsOfFile: layout.root + "/failed/2026-05-12-whitfield-a04.hl7.error.txt", encoding: .utf8)
+        #expect(error.contains("logged as: \(tag)"))
+    }
+
     @Test func inotifyPicksUpNewFiles() throws {
         let layout = try Layout()
         let seen = Mutex<[String]>([])
