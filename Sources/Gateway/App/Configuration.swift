@@ -247,6 +247,8 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
       //   "privateKey": "/etc/concord/server.key",
       //   "clientCA": "/etc/concord/feeds-ca.pem",
       //   "requireClientCertificate": true,
+      //   // Client certificate CN → the sending facility (MSH-4) it speaks for. A mapped facility is
+      //   // reserved: over MLLP only its certificate may send as it (others get an AE at MSH-4).
       //   "clientFacilities": { "riverside-feed": "Riverside Community Hospital" }
       // },
 

@@ -74,6 +74,7 @@ package final class Server: @unchecked Sendable {
             return tls
         }
         let clientFacilities = configuration.tls?.clientFacilities ?? [:]
+        let reservedFacilities = Set(clientFacilities.values.map { $0.uppercased() })
         for listener in configuration.mllp {
             let server = MLLPServer(
                 host: listener.host, port: listener.port, tls: try tlsFor(listener.tls, "an MLLP listener"),
@@ -85,7 +86,11 @@ package final class Server: @unchecked Sendable {
                 },
                 handler: { [pool, ingestService, metrics, orders] frame, connection, reply in
                     let vouched = connection.clientCommonName.flatMap { clientFacilities[$0] }
-                    let unit = InboundUnit(raw: frame, channel: .mllp, origin: "mllp:\(connection.peer)#\(connection.id)", vouchedFacility: vouched)
+                    let unit = {
+                        var unit = InboundUnit(raw: frame, channel: .mllp, origin: "mllp:\(connection.peer)#\(connection.id)", vouchedFacility: vouched)
+                        unit.reservedFacilities = reservedFacilities
+                        return unit
+                    }()
                     // Parsed in parallel, committed in the connection's order.
                     let order = orders.order(for: connection.id)
                     let ticket = order.ticket()

@@ -10,6 +10,8 @@ package struct InboundUnit: Sendable {
     package var origin: String
     /// A facility vouched for by the transport (a mutual-TLS client certificate mapped in the config).
     package var vouchedFacility: String?
+    /// Facilities (upper-cased) bound to client certificates: claimed without one, the unit is refused.
+    package var reservedFacilities: Set<String> = []
     /// When it arrived (for ACK latency).
     package var receivedAt: Double
     /// The failed message-log entry this unit runs again (`concord messages reprocess`, `POST
@@ -88,7 +90,7 @@ package final class IngestService: Sendable {
     /// Parses and prepares `unit`: everything that needs no look at the index, computed off the single
     /// writer thread (on any thread).
     func parse(_ unit: InboundUnit) -> (ParsedUnit, Prepared) {
-        let parsed = MessageParser.parse(unit.raw, vouchedFacility: unit.vouchedFacility)
+        let parsed = MessageParser.parse(unit.raw, vouchedFacility: unit.vouchedFacility, reservedFacilities: unit.reservedFacilities)
         return (parsed, Prepared(parsed, ledger: ledger))
     }
 

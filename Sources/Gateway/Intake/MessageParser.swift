@@ -65,7 +65,11 @@ package struct ParsedUnit: Sendable {
 package enum MessageParser {
     /// Parses one message or document. (An HL7 file holding several messages is split first with
     /// ``split(_:)``.)
-    package static func parse(_ raw: [UInt8], vouchedFacility: String? = nil) -> ParsedUnit {
+    /// `vouchedFacility`: the facility the connection's client certificate is mapped to; the message must
+    /// claim it. `reservedFacilities` (upper-cased): facilities mapped to some client certificate, which a
+    /// connection without that certificate may not claim. A refused claim is logged as
+    /// `unverified:<claimed>`, so it cannot occupy the real sender's control ids in the re-send check.
+    package static func parse(_ raw: [UInt8], vouchedFacility: String? = nil, reservedFacilities: Set<String> = []) -> ParsedUnit {
         let format = FormatSniffer.detect(raw)
         var unit = ParsedUnit(format: format, senderApplication: nil, senderFacility: nil, controlID: nil,
                               submissions: [], failure: nil, notes: [], hl7: nil, hl7ParseError: nil, raw: raw)
@@ -76,11 +80,18 @@ package enum MessageParser {
         case .unknown:
             unit.failure = IntakeFailure(code: .unsupported, reason: "content is not HL7 v2, a C-CDA document or FHIR JSON", position: "byte 0")
         }
-        if let vouchedFacility, let claimed = unit.senderFacility, claimed.uppercased() != vouchedFacility.uppercased(), unit.failure == nil {
-            unit.failure = IntakeFailure(
-                code: .application, reason: "sending facility does not match the client certificate's facility",
-                position: format == .hl7v2 ? "MSH-4" : nil,
-                hl7Errors: [HL7AckError(code: .applicationInternalError, location: HL7ErrorLocation(segment: "MSH", sequence: 1, field: 4), text: "sending facility not allowed for this client")])
+        if let claimed = unit.senderFacility, unit.failure == nil {
+            let reason: String? = if let vouchedFacility {
+                claimed.uppercased() == vouchedFacility.uppercased() ? nil : "sending facility does not match the client certificate's facility"
+            } else {
+                reservedFacilities.contains(claimed.uppercased()) ? "sending facility is bound to a client certificate this connection did not present" : nil
+            }
+            if let reason {
+                unit.failure = IntakeFailure(
+                    code: .application, reason: reason, position: format == .hl7v2 ? "MSH-4" : nil,
+                    hl7Errors: [HL7AckError(code: .applicationInternalError, location: HL7ErrorLocation(segment: "MSH", sequence: 1, field: 4), text: "sending facility not allowed for this client")])
+                unit.senderFacility = "unverified:" + claimed
+            }
         }
         return unit
     }

@@ -150,6 +150,41 @@ import Testing
         #expect(try db.row("SELECT count(*) FROM source_records")?.int(0) == 2)
     }
 
+    /// A facility mapped to a client certificate is reserved for it: a TLS connection without that
+    /// certificate claiming it in MSH-4 gets an AE at MSH-4, and its control id does not block the real
+    /// facility's message (the refused one is logged as `unverified:<facility>`).
+    @Test func aFacilityBoundToAClientCertificateCannotBeClaimedWithoutIt() throws {
+        let certs = try NetTestCertificates.shared.get()
+        var tls = GatewayConfiguration.TLSSettings(certificate: certs.serverCertificatePath, privateKey: certs.serverKeyPath)
+        tls.clientCA = certs.caPath
+        tls.requireClientCertificate = false
+        tls.clientFacilities = [NetTestCertificates.clientCommonName: "Riverside Community Hospital"]
+        let gateway = try Gateway(tls: tls)
+        defer { gateway.stop() }
+
+        let anonymous = try MLLPClient(port: gateway.mllpPort, tls: ClientTLSOptions(caPath: certs.caPath))
+        defer { anonymous.close() }
+        let spoofed = try anonymous.exchange(Self.adt(control: "BOUND-1", mrn: "RCH999001", family: "MALLORY", given: "EVE"))
+        #expect(Self.field(spoofed, segment: "MSA", 1) == "AE")
+        #expect(Self.field(spoofed, segment: "ERR", 2) == "MSH^1^4^1")
+
+        let feed = try MLLPClient(port: gateway.mllpPort, tls: ClientTLSOptions(
+            caPath: certs.caPath, certificatePath: certs.clientCertificatePath, privateKeyPath: certs.clientKeyPath))
+        defer { feed.close() }
+        let real = try feed.exchange(Self.adt(control: "BOUND-1"))
+        #expect(Self.field(real, segment: "MSA", 1) == "AA", "the real message is ingested, not answered as a re-send of the spoof")
+        // The certificate speaks for its own facility only.
+        let other = String(decoding: Self.adt(control: "BOUND-2"), as: UTF8.self)
+            .replacingOccurrences(of: "Riverside Community Hospital^2.16.840.1.113883.3.1234^ISO", with: "Lakeside Family Practice")
+        #expect(Self.field(try feed.exchange(Array(other.utf8)), segment: "MSA", 1) == "AE")
+
+        let db = try Connection(path: gateway.directory + "/concord.sqlite", readOnly: true)
+        let rows = try db.rows("SELECT sender_facility, control_id, status FROM message_log ORDER BY id").map { [$0.string(0), $0.string(1), $0.string(2)] }
+        #expect(rows == [["unverified:Riverside Community Hospital", "BOUND-1", "failed"], ["Riverside Community Hospital", "BOUND-1", "ingested"],
+                         ["unverified:Lakeside Family Practice", "BOUND-2", "failed"]])
+        #expect(try db.row("SELECT count(*) FROM source_records")?.int(0) == 1)
+    }
+
     @Test func oversizedFramesAreRejectedAndOthersKeepBeingServed() throws {
         let gateway = try Gateway(maxFrameBytes: 4096)
         defer { gateway.stop() }
