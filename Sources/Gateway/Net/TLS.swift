@@ -74,6 +74,13 @@ package final class TLSContext: @unchecked Sendable {
             throw NetError(.tls, "requireClientCertificate needs clientCAPath")
         }
         _ = concord_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
+        // With client verification on, OpenSSL refuses to resume a session cached without a session id
+        // context ("session id context uninitialized"): a feed reconnecting with a resumed session would
+        // fail its handshake.
+        let sessionContext = Array("concord".utf8)
+        guard SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count)) == 1 else {
+            throw TLSContext.error("cannot set the TLS session id context")
+        }
     }
 
     /// A client context that verifies servers against `caPath` (PEM) and, when given, presents a client

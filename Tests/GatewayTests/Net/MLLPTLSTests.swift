@@ -85,6 +85,38 @@ import Testing
         #expect(info.clientFingerprint?.count == 64)
     }
 
+    /// A client resuming its TLS session (as `openssl s_client -reconnect` does, and as feed engines do
+    /// to save handshakes) is served when client certificates are verified: without a session id
+    /// context OpenSSL fails such a handshake with "session id context uninitialized".
+    @Test(arguments: ["-tls1_2", "-tls1_3"])
+    func aResumedSessionIsAcceptedWithMutualTLS(version: String) throws {
+        let certs = try certificates()
+        let loop = try EventLoop()
+        defer { loop.stop() }
+        let seen = NetRecorder([MLLPConnectionInfo]())
+        let tls = TLSConfiguration(certificatePath: certs.serverCertificatePath, privateKeyPath: certs.serverKeyPath,
+                                   clientCAPath: certs.caPath, requireClientCertificate: true)
+        let server = try server(tls, loop: loop, seen: seen)
+        defer { server.stop() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_client", "-connect", "127.0.0.1:\(server.boundPort)", version, "-reconnect", "-CAfile", certs.caPath,
+                             "-cert", certs.clientCertificatePath, "-key", certs.clientKeyPath]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(!text.contains("session id context uninitialized"), "\(text.suffix(600))")
+        #expect(!text.contains("alert"), "\(text.suffix(600))")
+        // TLS 1.3 sends its tickets after the handshake, which s_client's quick reconnects do not wait for.
+        if version == "-tls1_2" {
+            #expect(text.components(separatedBy: "Reused, TLSv").count - 1 >= 4, "most reconnects resume the session: \(text.suffix(600))")
+        }
+    }
+
     @Test func requiredClientCertificateMissingIsRefused() throws {
         let certs = try certificates()
         let loop = try EventLoop()
