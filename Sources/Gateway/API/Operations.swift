@@ -150,24 +150,50 @@ package final class Operations: Sendable {
         }
     }
 
+    /// Each steward action is audited (who, which patients, the history event) in the transaction that
+    /// makes it, besides its entry in the link history.
     package func decide(actor: String, reviewID: Int64, isMatch: Bool, reason: String?) throws -> StewardOutcome {
-        try writer.perform { store in try store.decide(reviewID: reviewID, isMatch: isMatch, actor: actor, reason: reason) }
+        try steward(actor, "review.decide", detail: "review \(reviewID): \(isMatch ? "match" : "not a match")") { store in
+            try store.decide(reviewID: reviewID, isMatch: isMatch, actor: actor, reason: reason)
+        }
     }
 
     package func link(actor: String, recordID: Int64, to enterpriseID: String, reason: String?) throws -> StewardOutcome {
-        try writer.perform { store in try store.link(recordID: recordID, to: enterpriseID, actor: actor, reason: reason) }
+        try steward(actor, "patients.link", detail: "record \(recordID)") { store in
+            try store.link(recordID: recordID, to: enterpriseID, actor: actor, reason: reason)
+        }
     }
 
     package func unlink(actor: String, recordID: Int64, reason: String?) throws -> StewardOutcome {
-        try writer.perform { store in try store.unlink(recordID: recordID, actor: actor, reason: reason) }
+        try steward(actor, "patients.unlink", detail: "record \(recordID)") { store in
+            try store.unlink(recordID: recordID, actor: actor, reason: reason)
+        }
     }
 
     package func merge(actor: String, from: String, into: String, reason: String?) throws -> StewardOutcome {
-        try writer.perform { store in try store.merge(from, into: into, actor: actor, reason: reason) }
+        try steward(actor, "patients.merge", detail: "\(from) into \(into)", also: [from]) { store in
+            try store.merge(from, into: into, actor: actor, reason: reason)
+        }
     }
 
     package func undo(actor: String, eventID: Int64, reason: String?) throws -> StewardOutcome {
-        try writer.perform { store in try store.undo(eventID: eventID, actor: actor, reason: reason) }
+        try steward(actor, "history.undo", detail: "event \(eventID)") { store in
+            try store.undo(eventID: eventID, actor: actor, reason: reason)
+        }
+    }
+
+    /// Runs a steward action and audits it with the patients it touched: the one it ended in, the ones
+    /// the history event moved records from, and `also`.
+    private func steward(_ actor: String, _ action: String, detail: String, also: [String] = [],
+                         _ work: @escaping (PatientIndexStore) throws -> StewardOutcome) throws -> StewardOutcome {
+        try writer.perform { store in
+            let outcome = try work(store)
+            let moved = try store.db.row("SELECT from_ep, to_ep FROM link_history WHERE event_id = ?", [outcome.eventID])
+            var patients = also + [outcome.enterpriseID]
+            for value in [moved?.string(0), moved?.string(1)] { if let value, !patients.contains(value) { patients.append(value) } }
+            try store.audit(actor: actor, action: action, patientIDs: patients, detail: detail + "; history event \(outcome.eventID)")
+            return outcome
+        }
     }
 
     /// Parses and ingests a failed message again (after a fix to the parser, its configuration or the
