@@ -13,7 +13,7 @@ import PatientIndex
 /// | method & path | role | what |
 /// |---|---|---|
 /// | GET /health | — | liveness |
-/// | GET /metrics | any | Prometheus text |
+/// | GET /metrics | any token | Prometheus text |
 /// | GET /patients?name=&birthDate=&identifier=&limit= | reader | search enterprise patients |
 /// | GET /patients/{id} | reader | golden record, source records, link explanations |
 /// | GET /patients/{id}/record?kind=&from=&to= | reader | the unified record |
@@ -74,7 +74,12 @@ package final class API: Sendable {
         }
         let principal: Principal
         do {
-            principal = try authenticator.authorize(authorization: request.headers["Authorization"], needs: route.role)
+            let authorization = request.headers["Authorization"]
+            if let role = route.role {
+                principal = try authenticator.authorize(authorization: authorization, needs: role)
+            } else {
+                principal = try authenticator.authenticate(authorization: authorization)
+            }
         } catch {
             var response = Self.error(error)
             if error.code == .unauthorized { response.headers.add("WWW-Authenticate", "Bearer realm=\"concord\"") }
@@ -168,10 +173,12 @@ package enum Route: Equatable {
         }
     }
 
-    /// The role an endpoint needs.
-    var role: GatewayConfiguration.Role {
+    /// The role an endpoint needs; nil: any valid token (metrics hold no patient data, and a scraper's
+    /// token need not be able to read patients).
+    var role: GatewayConfiguration.Role? {
         switch self {
-        case .metrics, .searchPatients, .patient, .record, .patientFlags, .signals, .history, .allFlags,
+        case .metrics: return nil
+        case .searchPatients, .patient, .record, .patientFlags, .signals, .history, .allFlags,
             .fhirSearch, .fhirPatient, .fhirEverything, .fhirMatch:
             return .reader
         case .review, .decide, .link, .unlink, .merge, .undo, .flagStatus: return .steward

@@ -303,6 +303,10 @@ import Testing
         #expect(try gateway.messageCount() == 1)
         let metrics = try Self.http("GET", port, "/metrics", token: Self.readerToken)
         #expect(metrics.body.contains("concord_enterprise_patients 1"))
+        // Metrics hold no patient data: any valid token may scrape them (a feed's), none is still refused.
+        #expect(try Self.http("GET", port, "/metrics", token: Self.feedToken).status == 200)
+        #expect(try Self.http("GET", port, "/metrics", token: nil).status == 401)
+        #expect(try Self.http("GET", port, "/patients?name=whitfield", token: Self.feedToken).status == 403)
     }
 
     @Test func inboxFilesAreIngestedOnceAndArchived() throws {
