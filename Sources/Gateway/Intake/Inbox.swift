@@ -148,6 +148,12 @@ package final class InboxWatcher: @unchecked Sendable {
                 refuse(name: name, reason: type == S_IFLNK ? "symbolic links are refused" : "not a regular file")
                 continue
             }
+            if info.st_nlink > 1 {
+                // Another name of a file elsewhere (possibly outside the inbox): moving this name would
+                // not take the file out of the other place's hands.
+                refuse(name: name, reason: "hard links are refused (the file has \(info.st_nlink) names)")
+                continue
+            }
             let size = Int64(info.st_size)
             let mtime = Int(info.st_mtim.tv_sec)
             if let known = candidates[name], known.size == size, known.mtime == mtime {
@@ -263,6 +269,7 @@ package final class InboxWatcher: @unchecked Sendable {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         if info.st_mode & S_IFMT != S_IFREG { return .failure(ReadFailure(reason: "not a regular file")) }
+        if info.st_nlink > 1 { return .failure(ReadFailure(reason: "hard links are refused (the file has \(info.st_nlink) names)")) }
         if Int64(info.st_size) > Int64(settings.maxFileBytes) {
             return .failure(ReadFailure(reason: "file is \(info.st_size) bytes; the limit is \(settings.maxFileBytes)"))
         }
@@ -296,18 +303,55 @@ package final class InboxWatcher: @unchecked Sendable {
             let folder = settings.archive + "/" + day
             try? fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let target = uniquePath(folder + "/" + claimedName)
-            if rename(source, target) != 0 { Log.error("inbox: cannot archive \(Self.logName(claimedName)) (errno \(errno))") }
+            if let failure = Self.move(source, to: target) { Log.error("inbox: cannot archive \(Self.logName(claimedName)): \(failure)") }
             Log.info("inbox: \(Self.logName(claimedName)) ingested: \(summary)")
         case .failed(let reason):
             try? fileManager.createDirectory(atPath: settings.failed, withIntermediateDirectories: true)
             let target = uniquePath(settings.failed + "/" + claimedName)
-            if rename(source, target) != 0 { Log.error("inbox: cannot move \(Self.logName(claimedName)) to failed (errno \(errno))") }
+            if let failure = Self.move(source, to: target) { Log.error("inbox: cannot move \(Self.logName(claimedName)) to failed: \(failure)") }
             let errorText = "file: \(claimedName)\nlogged as: \(Self.logName(claimedName))\nerror: \(reason)\ntime: \(ISO8601DateFormatter().string(from: Date()))\n"
             if !fileManager.createFile(atPath: target + ".error.txt", contents: Data(errorText.utf8)) {
                 Log.error("inbox: cannot write the error file for a failed file (errno \(errno)); its error is in the message log")
             }
             Log.warning("inbox: \(Self.logName(claimedName)) failed: \(reason)")
         }
+    }
+
+    /// Moves a finished file: `rename`, or when the archive or `failed/` is on another filesystem
+    /// (`EXDEV`), a copy that is flushed to disk and renamed into place before the original is removed.
+    /// Nil on success, else what failed.
+    package static func move(_ source: String, to target: String) -> String? {
+        if rename(source, target) == 0 { return nil }
+        guard errno == EXDEV else { return "rename failed (errno \(errno))" }
+        let partial = target + ".part"
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return "cannot open for copying (errno \(errno))" }
+        defer { close(input) }
+        let output = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard output >= 0 else { return "cannot create the copy (errno \(errno))" }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var failure: String?
+        copying: while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            if n < 0 { if errno == EINTR { continue }; failure = "read failed (errno \(errno))"; break }
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                if w < 0 { if errno == EINTR { continue }; failure = "write failed (errno \(errno))"; break copying }
+                written += w
+            }
+        }
+        if failure == nil, fsync(output) != 0 { failure = "fsync failed (errno \(errno))" }
+        close(output)
+        if failure == nil, rename(partial, target) != 0 { failure = "rename of the copy failed (errno \(errno))" }
+        guard failure == nil else {
+            unlink(partial)
+            return failure
+        }
+        // The copy is durable under its final name; only now does the original go.
+        if unlink(source) != 0 { return "copied, but the original could not be removed (errno \(errno))" }
+        return nil
     }
 
     /// How the log names a file: file names often carry patient names or MRNs

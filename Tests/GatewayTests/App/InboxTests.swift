@@ -154,6 +154,45 @@ import Testing
         #expect(error.contains("logged as: \(tag)"))
     }
 
+    /// A hard link is another name of a file that may live outside the inbox: refused unread, like a
+    /// symbolic link, and the other name is left as it was.
+    @Test func hardLinksAreRefused() throws {
+        let layout = try Layout()
+        layout.write("outside.hl7", "MSH|secret", in: "")
+        try FileManager.default.linkItem(atPath: layout.root + "/outside.hl7", toPath: layout.root + "/inbox/linked.hl7")
+        let seen = Mutex(0)
+        let watcher = InboxWatcher(settings: layout.settings) { _, _ in seen.withLock { $0 += 1 }; return .ingested(summary: "ok") }
+        watcher.scanOnce()
+        watcher.scanOnce()
+        #expect(seen.withLock { $0 } == 0)
+        #expect(layout.files("failed") == ["linked.hl7", "linked.hl7.error.txt"])
+        let error = try String(contentsOfFile: layout.root + "/failed/linked.hl7.error.txt", encoding: .utf8)
+        #expect(error.contains("hard links are refused"))
+        #expect(try String(contentsOfFile: layout.root + "/outside.hl7", encoding: .utf8) == "MSH|secret")
+    }
+
+    /// The archive may be on another filesystem than the inbox (`rename` fails with EXDEV there): the
+    /// file is copied, flushed and renamed into place, then the original removed.
+    @Test func filesMoveToAnArchiveOnAnotherFilesystem() throws {
+        let layout = try Layout()
+        var tmpInfo = stat(), shmInfo = stat()
+        try #require(stat(layout.root, &tmpInfo) == 0 && stat("/dev/shm", &shmInfo) == 0)
+        try #require(tmpInfo.st_dev != shmInfo.st_dev, "this test needs /dev/shm on a filesystem of its own")
+        let archive = "/dev/shm/concord-archive-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        var settings = layout.settings
+        settings.archive = archive
+        let watcher = InboxWatcher(settings: settings) { _, _ in .ingested(summary: "ok") }
+        layout.write("a.hl7", "MSH|cross")
+        watcher.scanOnce()
+        watcher.scanOnce()
+        let day = String(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))
+        #expect(try String(contentsOfFile: archive + "/" + day + "/a.hl7", encoding: .utf8) == "MSH|cross")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: archive + "/" + day) == ["a.hl7"])
+        #expect(layout.files("inbox/.claimed").isEmpty)
+        #expect(layout.files("failed").isEmpty)
+    }
+
     @Test func inotifyPicksUpNewFiles() throws {
         let layout = try Layout()
         let seen = Mutex<[String]>([])
