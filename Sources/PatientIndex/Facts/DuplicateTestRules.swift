@@ -13,38 +13,68 @@ struct DuplicateTestRules: Sendable {
 
     private struct TimedResult {
         var group: UnifiedGroup
-        var observation: Observation
         var time: ClinicalTime
+        var instant: Date
         var facility: String
         /// The test's LOINC (directly or through the local code map), when it has one.
         var loinc: String?
+        var placerOrderNumber: String?
+        var fillerOrderNumber: String?
+    }
+
+    /// One flag before it is written out: the two groups and what the rule says of them. Building the
+    /// flag itself (``flag(_:enterpriseID:)``) is left to the caller, which needs it only for flags whose
+    /// row has to be written.
+    struct Pair {
+        var kind: DuplicateTestFlag.Kind
+        var earlier: UnifiedGroup
+        var later: UnifiedGroup
+        var rule: RetestRule
+        var loinc: String?
+        var intervalDays: Int
+        var daysApart: Double
+        var id: String
     }
 
     func flags(enterpriseID: String, groups: [UnifiedGroup]) -> [DuplicateTestFlag] {
+        pairs(groups).map { flag($0, enterpriseID: enterpriseID) }.sorted(by: Self.flagOrder)
+    }
+
+    /// The order flags are reported in: by the later test's time, then id.
+    static func flagOrder(_ a: DuplicateTestFlag, _ b: DuplicateTestFlag) -> Bool {
+        (a.later.time?.instant ?? .distantPast, a.id) < (b.later.time?.instant ?? .distantPast, b.id)
+    }
+
+    /// The flag a pair stands for.
+    func flag(_ pair: Pair, enterpriseID: String) -> DuplicateTestFlag {
+        DuplicateTestFlag(
+            id: pair.id, enterpriseID: enterpriseID, kind: pair.kind, test: Self.testCode(pair.rule, loinc: pair.loinc),
+            intervalDays: pair.intervalDays, daysApart: pair.daysApart, earlier: flagged(pair.earlier), later: flagged(pair.later))
+    }
+
+    func pairs(_ groups: [UnifiedGroup]) -> [Pair] {
         var byRule: [String: [TimedResult]] = [:]
         var rules: [String: RetestRule] = [:]
         for group in groups where group.state != "withdrawn" {
-            guard case .result(let o) = group.body, let time = o.effectiveTime ?? o.issued,
-                  let facility = group.provenances.first?.source.key,
-                  let rule = catalog.rule(for: o.code, facility: group.provenances.first?.source.facility ?? facility),
-                  !rule.isExempt, let name = rule.codes.first
+            guard case .result(let o) = group.body, let memo = retestMemo(group, o),
+                  let rule = memo.rule, !rule.isExempt, let name = rule.codes.first
             else { continue }
-            rules[name] = rule
-            let loinc = catalog.loinc(for: o.code, facility: group.provenances.first?.source.facility ?? facility)
-            byRule[name, default: []].append(TimedResult(group: group, observation: o, time: time, facility: facility, loinc: loinc))
+            if rules[name] == nil { rules[name] = rule }
+            byRule[name, default: []].append(TimedResult(
+                group: group, time: memo.time, instant: memo.instant, facility: memo.facilityKey, loinc: memo.loinc,
+                placerOrderNumber: o.placerOrderNumber, fillerOrderNumber: o.fillerOrderNumber))
         }
-        var flags: [DuplicateTestFlag] = []
+        var pairs: [Pair] = []
         for (name, results) in byRule {
             guard let rule = rules[name], let interval = rule.minimumIntervalDays else { continue }
-            let sorted = results.sorted { $0.time.instant == $1.time.instant ? $0.group.firstID < $1.group.firstID : $0.time.instant < $1.time.instant }
+            let sorted = results.sorted { $0.instant == $1.instant ? $0.group.firstID < $1.group.firstID : $0.instant < $1.instant }
             for i in sorted.indices.dropFirst() {
                 let earlier = sorted[i - 1], later = sorted[i]
                 let days = Self.daysApart(earlier.time, later.time)
                 guard days < Double(interval), flagSameFacility || earlier.facility != later.facility else { continue }
-                flags.append(DuplicateTestFlag(
-                    id: Self.flagID(.repeatedResult, earlier.group.id, later.group.id), enterpriseID: enterpriseID,
-                    kind: .repeatedResult, test: Self.testCode(rule, loinc: later.loinc), intervalDays: interval, daysApart: days,
-                    earlier: flagged(earlier.group), later: flagged(later.group)))
+                pairs.append(Pair(
+                    kind: .repeatedResult, earlier: earlier.group, later: later.group, rule: rule, loinc: later.loinc,
+                    intervalDays: interval, daysApart: days, id: Self.flagID(.repeatedResult, earlier.group.id, later.group.id)))
             }
         }
         // Orders for a test resulted inside its interval.
@@ -57,30 +87,44 @@ struct DuplicateTestRules: Sendable {
                 guard let rule = catalog.rule(forLOINC: loinc), let interval = rule.minimumIntervalDays,
                       let name = rule.codes.first, let results = byRule[name]
                 else { continue }
+                let orderInstant = orderTime.instant
                 let prior = results.filter { r in
-                    r.time.instant <= orderTime.instant
+                    r.instant <= orderInstant
                         && Self.daysApart(r.time, orderTime) < Double(interval)
                         && (flagSameFacility || r.facility != facility)
                         && !fulfils(r, order, facility: facility)
                 }
-                guard let latest = prior.max(by: { $0.time.instant < $1.time.instant }) else { continue }
-                flags.append(DuplicateTestFlag(
-                    id: Self.flagID(.avoidableOrder, latest.group.id, group.id), enterpriseID: enterpriseID,
-                    kind: .avoidableOrder, test: Self.testCode(rule, loinc: latest.loinc), intervalDays: interval,
-                    daysApart: Self.daysApart(latest.time, orderTime), earlier: flagged(latest.group), later: flagged(group)))
+                guard let latest = prior.max(by: { $0.instant < $1.instant }) else { continue }
+                pairs.append(Pair(
+                    kind: .avoidableOrder, earlier: latest.group, later: group, rule: rule, loinc: latest.loinc, intervalDays: interval,
+                    daysApart: Self.daysApart(latest.time, orderTime), id: Self.flagID(.avoidableOrder, latest.group.id, group.id)))
                 break
             }
         }
-        return flags.sorted { ($0.later.time?.instant ?? .distantPast, $0.id) < ($1.later.time?.instant ?? .distantPast, $1.id) }
+        return pairs
     }
 
     /// Whether the result is this order's own result (same clinic and order number).
     private func fulfils(_ result: TimedResult, _ order: Order, facility: String) -> Bool {
         guard result.facility == facility else { return false }
-        if let placer = order.placerOrderNumber, placer == result.observation.placerOrderNumber { return true }
-        if let filler = order.fillerOrderNumber, filler == result.observation.fillerOrderNumber { return true }
+        if let placer = order.placerOrderNumber, placer == result.placerOrderNumber { return true }
+        if let filler = order.fillerOrderNumber, filler == result.fillerOrderNumber { return true }
         return false
     }
+
+    /// The retest rule, LOINC, time and clinic of a result group (nil without a time or a clinic). The
+    /// catalog lookup normalizes codes and was the bulk of a flag computation, which runs over every group
+    /// of a patient at each refresh; a group keeps the answer until its version changes.
+    private func retestMemo(_ group: UnifiedGroup, _ o: Observation) -> RetestMemo? {
+        if let memo = group.retestMemo, memo.catalog == catalog.identity { return memo }
+        guard let time = o.effectiveTime ?? o.issued, let source = group.provenances.first?.source else { return nil }
+        let memo = RetestMemo(
+            catalog: catalog.identity, rule: catalog.rule(for: o.code, facility: source.facility),
+            loinc: catalog.loinc(for: o.code, facility: source.facility), facilityKey: source.key, time: time, instant: time.instant)
+        group.retestMemo = memo
+        return memo
+    }
+
 
     private func flagged(_ group: UnifiedGroup) -> FlaggedTest {
         let provenance = group.provenances.first ?? Provenance(source: SourceSystem(facility: ""), format: .hl7v2)
@@ -112,11 +156,15 @@ struct DuplicateTestRules: Sendable {
 
     /// A stable id from the kind and the two fact ids, so a refresh finds the same flag again.
     static func flagID(_ kind: DuplicateTestFlag.Kind, _ earlier: String, _ later: String) -> String {
+        // FNV-1a 64 over `kind|earlier|later`, fed part by part (no concatenated string).
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (kind.rawValue + "|" + earlier + "|" + later).utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
+        func feed(_ part: String.UTF8View) {
+            for byte in part {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
         }
+        feed(kind.rawValue.utf8); feed("|".utf8); feed(earlier.utf8); feed("|".utf8); feed(later.utf8)
         let hex = String(hash, radix: 16)
         return "DT-" + String(repeating: "0", count: 16 - hex.count) + hex
     }

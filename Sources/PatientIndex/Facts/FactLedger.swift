@@ -179,29 +179,72 @@ package final class FactLedger: Sendable {
     /// member source records; returns the flags that are new since the last refresh (never seen before,
     /// under any enterprise id). A flag that no longer holds is kept inactive with its status.
     package func refresh(enterpriseID: String, memberRecordIDs: [Int64], in db: Connection) throws -> [DuplicateTestFlag] {
-        try refresh(enterpriseID: enterpriseID, memberRecordIDs: memberRecordIDs, known: [:], in: db)
+        try refresh(enterpriseID: enterpriseID, memberRecordIDs: memberRecordIDs, known: [:], in: db).flags
     }
 
     /// The same, with the complete fact instances of some members already at hand (records created by the
     /// ingest in progress: everything they have was just recorded), so only the others are read back.
-    func refresh(enterpriseID: String, memberRecordIDs: [Int64], known: [Int64: [FactInstance]], in db: Connection) throws -> [DuplicateTestFlag] {
+    /// Also returns the unification, for ``refresh(enterpriseID:continuing:members:newInstances:in:)``.
+    func refresh(enterpriseID: String, memberRecordIDs: [Int64], known: [Int64: [FactInstance]], in db: Connection) throws
+        -> (flags: [DuplicateTestFlag], unification: PatientUnification)
+    {
         var instances: [FactInstance] = []
         var unknown: [Int64] = []
-        for id in Set(memberRecordIDs) {
+        let members = Set(memberRecordIDs)
+        for id in members {
             if let have = known[id] { instances += have } else { unknown.append(id) }
         }
         instances += try loadInstances(unknown, in: db)
-        return try refresh(enterpriseID: enterpriseID, instances: instances, isNew: false, in: db)
+        return try refresh(enterpriseID: enterpriseID, instances: instances, members: members, isNew: false, in: db)
     }
 
     /// The refresh of an enterprise patient created in the current ingest from records created in it:
     /// `instances` are all its facts (just recorded), and it has no unified facts or flags stored yet.
-    func refresh(enterpriseID: String, newPatientInstances instances: [FactInstance], in db: Connection) throws -> [DuplicateTestFlag] {
-        try refresh(enterpriseID: enterpriseID, instances: instances, isNew: true, in: db)
+    func refresh(enterpriseID: String, newPatientInstances instances: [FactInstance], members: [Int64], in db: Connection) throws
+        -> (flags: [DuplicateTestFlag], unification: PatientUnification)
+    {
+        try refresh(enterpriseID: enterpriseID, instances: instances, members: Set(members), isNew: true, in: db)
     }
 
-    private func refresh(enterpriseID: String, instances: [FactInstance], isNew: Bool, in db: Connection) throws -> [DuplicateTestFlag] {
-        let groups = unifier.unify(instances)
+    /// The refresh after an ingest that only added facts: `unification` is what the previous refresh of
+    /// this enterprise patient left (its stored unified facts and active flags are exactly that), `members`
+    /// are its records now (those of the previous refresh plus records created since, whose every fact is
+    /// in `newInstances`), and `newInstances` the facts recorded since, each with a larger id than any
+    /// before. Only the new instances are unified; only the unified facts they created or changed are
+    /// written, and only the flags those facts take part in. So a message about a patient with a long
+    /// history costs what its own facts cost, not what the history does. Nil (changing nothing) when the
+    /// new instances do not continue the unification; the caller then refreshes in full.
+    func refresh(enterpriseID: String, continuing unification: PatientUnification, members: Set<Int64>, newInstances: [FactInstance],
+                 in db: Connection) throws -> [DuplicateTestFlag]? {
+        guard let touched = unifier.extend(unification.state, with: newInstances) else { return nil }
+        var touchedIDs = Set<String>()
+        for group in touched {
+            let fact = group.unified
+            touchedIDs.insert(fact.id)
+            try writeUnified(fact, data: try Self.storedForm(fact), enterpriseID: enterpriseID, in: db)
+        }
+        // A flag that was active and whose two facts are as they were has its row right already: only the
+        // others are built and written.
+        var current = Set<String>()
+        var changed: [DuplicateTestFlag] = []
+        for pair in rules.pairs(unification.state.groups) {
+            current.insert(pair.id)
+            if unification.activeFlags.contains(pair.id), !touchedIDs.contains(pair.earlier.id), !touchedIDs.contains(pair.later.id) { continue }
+            changed.append(rules.flag(pair, enterpriseID: enterpriseID))
+        }
+        changed.sort(by: DuplicateTestRules.flagOrder)
+        let new = try writeFlags(changed, current: current, enterpriseID: enterpriseID, wasActive: unification.activeFlags, in: db)
+        unification.activeFlags = current
+        unification.members = members
+        return new
+    }
+
+    private func refresh(enterpriseID: String, instances: [FactInstance], members: Set<Int64>, isNew: Bool, in db: Connection) throws
+        -> (flags: [DuplicateTestFlag], unification: PatientUnification)
+    {
+        let state = UnificationState()
+        unifier.extend(state, with: instances)
+        let groups = state.groups
         // Write only what changed: a refresh after one new message touches a few rows, not the whole record.
         var stored: [String: [UInt8]] = [:]
         if !isNew {
@@ -213,21 +256,31 @@ package final class FactLedger: Sendable {
             let fact = group.unified
             let data = try Self.storedForm(fact)
             if let old = stored.removeValue(forKey: fact.id), old == data { continue }
-            let interval = fact.body.time?.interval()
-            // New or changed: REPLACE is a plain insert when the row does not exist yet.
-            try db.run("REPLACE INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
-                 interval?.end.timeIntervalSince1970, data])
+            try writeUnified(fact, data: data, enterpriseID: enterpriseID, in: db)
         }
         for id in stored.keys {
             try db.run("DELETE FROM unified_fact WHERE enterprise_id = ? AND id = ?", [enterpriseID, id])
         }
         let flags = rules.flags(enterpriseID: enterpriseID, groups: groups)
         let wasActive = isNew ? [] : Set(try db.rows("SELECT id FROM fact_flag WHERE enterprise_id = ? AND active = 1", [enterpriseID]).compactMap { $0.string(0) })
+        let new = try writeFlags(flags, current: Set(flags.map(\.id)), enterpriseID: enterpriseID, wasActive: wasActive, in: db)
+        return (new, PatientUnification(state: state, members: members, activeFlags: Set(flags.map(\.id))))
+    }
+
+    /// Writes one unified fact (new or changed: REPLACE is a plain insert when the row does not exist yet).
+    private func writeUnified(_ fact: UnifiedFact, data: [UInt8], enterpriseID: String, in db: Connection) throws {
+        let interval = fact.body.time?.interval()
+        try db.run("REPLACE INTO unified_fact (enterprise_id, id, kind, state, t_start, t_end, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [enterpriseID, fact.id, fact.kind.rawValue, fact.state, interval?.start.timeIntervalSince1970,
+             interval?.end.timeIntervalSince1970, data])
+    }
+
+    /// Stores `flags` (those of the flags holding now, `current`, whose rows may be out of date) and
+    /// deactivates the ones of `wasActive` that no longer hold; returns the flags never seen before.
+    private func writeFlags(_ flags: [DuplicateTestFlag], current: Set<String>, enterpriseID: String, wasActive: Set<String>,
+                            in db: Connection) throws -> [DuplicateTestFlag] {
         var new: [DuplicateTestFlag] = []
-        var current: Set<String> = []
         for flag in flags {
-            current.insert(flag.id)
             var stored = flag
             stored.status = "open"
             let data = try CompactCodec.encode(stored)
@@ -461,4 +514,19 @@ struct PreparedUnification: Sendable {
     var rows: [Row]
     /// The ledger that computed it (its configuration decides identity).
     var ledger: ObjectIdentifier
+}
+
+/// What a refresh of one enterprise patient leaves for the next one in the same process: the
+/// unification of its facts, the records it was computed for and the flags left active. Held by the
+/// store's writer only, and dropped whenever a transaction rolls back.
+final class PatientUnification {
+    let state: UnificationState
+    var members: Set<Int64>
+    var activeFlags: Set<String>
+
+    init(state: UnificationState, members: Set<Int64>, activeFlags: Set<String>) {
+        self.state = state
+        self.members = members
+        self.activeFlags = activeFlags
+    }
 }

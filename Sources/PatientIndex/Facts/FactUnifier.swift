@@ -118,10 +118,27 @@ enum FactTimeMatch {
     }
 }
 
+/// What the duplicate-test rules derive from a result group's current version (its test's retest rule
+/// and LOINC, its time, its clinic), remembered by the group until its version changes.
+struct RetestMemo {
+    /// Which catalog answered (a ledger's catalog is fixed, but a group could meet another ledger's rules).
+    var catalog: ObjectIdentifier
+    var rule: RetestRule?
+    var loinc: String?
+    var facilityKey: String
+    var time: ClinicalTime
+    var instant: Date
+}
+
 /// A unified fact being built: the instances that are one fact, the current version and its history.
 final class UnifiedGroup {
     let firstID: Int64
-    var body: FactBody
+    /// `F-<firstID>`, the unified fact's id.
+    let id: String
+    var body: FactBody {
+        // What the duplicate-test rules remembered of the old version no longer holds.
+        didSet { retestMemo = nil }
+    }
     var features: FactFeatures
     var provenances: [Provenance]
     var history: [FactBody] = []
@@ -133,9 +150,12 @@ final class UnifiedGroup {
     /// Every time the instances stated (one source gives an offset, another only local time).
     var times: [ClinicalTime]
     var instanceIDs: [Int64]
+    /// The duplicate-test rules' catalog lookup for this group's test (see `DuplicateTestRules`).
+    var retestMemo: RetestMemo?
 
     init(_ instance: FactInstance, _ features: FactFeatures) {
         firstID = instance.id
+        id = "F-\(instance.id)"
         body = instance.body
         self.features = features
         provenances = [instance.provenance]
@@ -147,11 +167,21 @@ final class UnifiedGroup {
         if features.isWithdrawal { state = "withdrawn" }
     }
 
-    var id: String { "F-\(firstID)" }
-
     var unified: UnifiedFact {
         UnifiedFact(id: id, body: body, provenances: provenances, state: state, history: history)
     }
+}
+
+/// The groups of a unification and the indexes its identity rules look up, kept so that later
+/// instances can be applied without redoing the earlier ones (``FactUnifier/extend(_:with:)``).
+final class UnificationState {
+    var groups: [UnifiedGroup] = []
+    var byTestKey: [String: [UnifiedGroup]] = [:]
+    var byKind: [FactKind: [UnifiedGroup]] = [:]
+    var bySourceKey: [String: UnifiedGroup] = [:]
+    /// The largest instance id applied (`Int64.min` when none).
+    var maxInstanceID: Int64 = .min
+    var instanceCount = 0
 }
 
 /// Groups the fact instances of one enterprise patient into unified facts, by the identity rules of each
@@ -161,32 +191,48 @@ struct FactUnifier: Sendable {
     let toleranceSeconds: Double
 
     func unify(_ instances: [FactInstance]) -> [UnifiedGroup] {
-        var groups: [UnifiedGroup] = []
-        var byTestKey: [String: [UnifiedGroup]] = [:]
-        var byKind: [FactKind: [UnifiedGroup]] = [:]
-        var bySourceKey: [String: UnifiedGroup] = [:]
-        for instance in instances.sorted(by: { $0.id < $1.id }) {
+        let state = UnificationState()
+        extend(state, with: instances)
+        return state.groups
+    }
+
+    /// Applies `instances` to a unification built from earlier ones, exactly as ``unify(_:)`` over all of
+    /// them would, provided every new instance id is larger than every earlier one (`unify` takes
+    /// instances in id order and each decision looks only at what came before). Returns the groups the new
+    /// instances created or joined, in first-touch order; every other group is unchanged. Nil, changing
+    /// nothing, when an id is not larger than `state.maxInstanceID`.
+    @discardableResult
+    func extend(_ state: UnificationState, with instances: [FactInstance]) -> [UnifiedGroup]? {
+        let ordered = instances.sorted(by: { $0.id < $1.id })
+        if let first = ordered.first, first.id <= state.maxInstanceID { return nil }
+        var touched: [UnifiedGroup] = []
+        var seen = Set<ObjectIdentifier>()
+        for instance in ordered {
             let features = FactFeatures(instance, catalog: catalog)
             var match: UnifiedGroup?
             for key in features.sourceKeys {
-                if let group = bySourceKey[key], group.features.kind == features.kind { match = group; break }
+                if let group = state.bySourceKey[key], group.features.kind == features.kind { match = group; break }
             }
             if match == nil {
-                let candidates = features.kind == .result ? byTestKey[features.testKey ?? ""] ?? [] : byKind[features.kind] ?? []
+                let candidates = features.kind == .result ? state.byTestKey[features.testKey ?? ""] ?? [] : state.byKind[features.kind] ?? []
                 match = candidates.first { sameFact($0, features) }
             }
-            if let group = match {
+            let group: UnifiedGroup
+            if let match {
+                group = match
                 apply(instance, features, to: group)
-                for key in features.sourceKeys where bySourceKey[key] == nil { bySourceKey[key] = group }
             } else {
-                let group = UnifiedGroup(instance, features)
-                groups.append(group)
-                if features.kind == .result { byTestKey[features.testKey ?? "", default: []].append(group) }
-                byKind[features.kind, default: []].append(group)
-                for key in features.sourceKeys where bySourceKey[key] == nil { bySourceKey[key] = group }
+                group = UnifiedGroup(instance, features)
+                state.groups.append(group)
+                if features.kind == .result { state.byTestKey[features.testKey ?? "", default: []].append(group) }
+                state.byKind[features.kind, default: []].append(group)
             }
+            for key in features.sourceKeys where state.bySourceKey[key] == nil { state.bySourceKey[key] = group }
+            if seen.insert(ObjectIdentifier(group)).inserted { touched.append(group) }
+            state.maxInstanceID = instance.id
+            state.instanceCount += 1
         }
-        return groups
+        return touched
     }
 
     /// The identity rule of each kind, for instances that do not share a source key.

@@ -12,6 +12,10 @@ struct TestCatalog: Sendable {
     /// Normalized order code → component LOINC codes.
     private let panels: [String: [String]]
     private let chronicPrefixes: [String]
+    /// Which catalog this is (copies share it): answers remembered from one catalog are not another's.
+    private final class Token: Sendable {}
+    private let token = Token()
+    var identity: ObjectIdentifier { ObjectIdentifier(token) }
 
     init(_ configuration: FactConfiguration) {
         var map: [String: String] = [:]

@@ -42,7 +42,7 @@ extension PatientIndexStore {
             if db.isInTransaction {
                 return try db.savepoint("ingest") { try ingestInTransaction(prepared, messageID: messageID) }
             }
-            return try db.transaction { try ingestInTransaction(prepared, messageID: messageID) }
+            return try transaction { try ingestInTransaction(prepared, messageID: messageID) }
         } catch {
             // Rolled back: record ids written by this ingest will be handed out again.
             dropCaches()
@@ -115,6 +115,7 @@ extension PatientIndexStore {
             let solo = onlyNew && members.count == 1 ? createdRecords[members[0]] : nil
             try recomputeGolden(id, now: now, solo: solo, rowWritten: solo != nil && soloGoldenWritten[id] == members[0])
             if members.isEmpty {
+                unificationCache.remove(id)
                 try ledger.forget(enterpriseID: id, in: db)
             } else if onlyNew {
                 let instances = members.flatMap { recorded[$0] ?? [] }
@@ -123,12 +124,29 @@ extension PatientIndexStore {
                 {
                     continue
                 }
-                flags += try ledger.refresh(enterpriseID: id, newPatientInstances: instances, in: db)
+                let refreshed = try ledger.refresh(enterpriseID: id, newPatientInstances: instances, members: members, in: db)
+                flags += refreshed.flags
+                unificationCache.insert(refreshed.unification, for: id)
             } else {
-                // Records this ingest created hold exactly the facts it recorded for them.
-                var known: [Int64: [FactInstance]] = [:]
-                for member in members where createdRecords[member] != nil { known[member] = recorded[member] ?? [] }
-                flags += try ledger.refresh(enterpriseID: id, memberRecordIDs: members, known: known, in: db)
+                let memberSet = Set(members)
+                let created = Set(members.filter { createdRecords[$0] != nil })
+                // Only facts were added since this patient's last refresh (the same records, plus records
+                // this ingest created): continue its unification with the facts this ingest recorded.
+                if let cached = unificationCache.value(for: id), cached.members == memberSet.subtracting(created),
+                    let added = try ledger.refresh(enterpriseID: id, continuing: cached, members: memberSet,
+                                                   newInstances: members.flatMap { recorded[$0] ?? [] }, in: db)
+                {
+                    flags += added
+                    unificationCache.insert(cached, for: id)
+                    incrementalRefreshes += 1
+                } else {
+                    // Records this ingest created hold exactly the facts it recorded for them.
+                    var known: [Int64: [FactInstance]] = [:]
+                    for member in created { known[member] = recorded[member] ?? [] }
+                    let refreshed = try ledger.refresh(enterpriseID: id, memberRecordIDs: members, known: known, in: db)
+                    flags += refreshed.flags
+                    unificationCache.insert(refreshed.unification, for: id)
+                }
                 try withdrawSettledReviews(in: id, now: now)
             }
         }

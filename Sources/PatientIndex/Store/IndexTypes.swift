@@ -172,6 +172,10 @@ package struct IndexConfiguration: Sendable, Hashable {
     /// pair of runs, 463 s instead of 464 in another. Off for
     /// `concord serve`, whose second core parses: there it cost the writer 5–17 % more CPU per message.
     package var backgroundCheckpoints: Bool
+    /// The fact unifications of recently refreshed enterprise patients are kept in memory up to this many
+    /// fact instances in all (a few KB each: 200,000 is some hundreds of MB at most), so a message about a
+    /// patient with a long history unifies its own facts only. 0 turns it off.
+    package var unificationCacheInstances: Int = 200_000
 
     package init(
         maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:],

@@ -25,6 +25,13 @@ package final class PatientIndexStore {
     /// every candidate set asks for the counts of its names and the running totals. Emptied with the
     /// feature cache whenever a transaction or savepoint rolls back.
     var nameCounts: [String: Int] = [:]
+    /// The fact unification of recently refreshed enterprise patients, so that an ingest that only adds
+    /// facts to a patient applies just those (``FactLedger/refresh(enterpriseID:continuing:members:newInstances:in:)``).
+    /// Emptied with the other caches whenever a transaction or savepoint rolls back.
+    /// Weighed by the fact instances each holds (`IndexConfiguration.unificationCacheInstances` in all).
+    var unificationCache: RecentCache<String, PatientUnification>
+    /// `PRAGMA data_version` when this store last began a transaction (see `forgetCachesIfAnotherWriterCommitted`).
+    private var lastDataVersion: Int64?
     /// Source records created by the ingest in progress, with their prepared forms, and the enterprise
     /// patients it created (see `refresh`).
     var createdRecords: [Int64: PreparedRecord] = [:]
@@ -38,6 +45,8 @@ package final class PatientIndexStore {
     var unisolatedIngestFailed = false
     /// How many group commits were run again with savepoints because an ingest failed (for tests and metrics).
     package private(set) var optimisticRetries = 0
+    /// How many refreshes continued a cached unification instead of redoing it (for tests and benchmarks).
+    package internal(set) var incrementalRefreshes = 0
     /// The actor recorded for automatic decisions.
     package static let matcherActor = "concord:matcher"
 
@@ -61,6 +70,7 @@ package final class PatientIndexStore {
         if configuration.backgroundCheckpoints { try db.checkpointInBackground() }
         self.configuration = configuration
         featureCache = RecentCache(capacity: configuration.featureCacheEntries)
+        unificationCache = RecentCache(capacity: configuration.unificationCacheInstances, weight: { $0.state.instanceCount })
         if let model {
             self.model = model
         } else if let stored = try Self.newestModel(in: db) {
@@ -83,6 +93,7 @@ package final class PatientIndexStore {
     /// with it. Group commits of many ingests use ``groupCommit(_:)``.
     @discardableResult
     package func transaction<T>(_ body: () throws -> T) throws -> T {
+        try forgetCachesIfAnotherWriterCommitted()
         do {
             return try db.transaction(body)
         } catch {
@@ -125,10 +136,19 @@ package final class PatientIndexStore {
     /// Thrown to abandon an optimistic group commit (see ``groupCommit(_:)``).
     struct RetryWithSavepoints: Error {}
 
+    /// The caches hold rows as this store wrote them. Another connection's commit (a second process on the
+    /// same file, which SQLite allows) may have changed them: SQLite's `data_version` tells.
+    private func forgetCachesIfAnotherWriterCommitted() throws {
+        guard case .integer(let version) = try db.scalar("PRAGMA data_version") else { return }
+        if let seen = lastDataVersion, seen != version { dropCaches() }
+        lastDataVersion = version
+    }
+
     /// Forgets what the caches hold of rows a rolled-back transaction or savepoint wrote.
     func dropCaches() {
         featureCache.removeAll()
         nameCounts.removeAll()
+        unificationCache.removeAll()
     }
 
     /// Runs `body` in the current transaction when there is one (as a savepoint), else in a new one.

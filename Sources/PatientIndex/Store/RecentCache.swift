@@ -1,20 +1,26 @@
-/// A bounded cache that keeps what was used recently: two generations of at most `capacity / 2` entries
-/// each. Entries go into the current generation; when it is full, it becomes the previous one and the
-/// old previous generation is dropped. A hit in the previous generation moves the entry to the current.
+/// A bounded cache that keeps what was used recently: two generations of at most `capacity / 2` (by
+/// weight: one per entry unless a `weight` is given) each. Entries go into the current generation; when it
+/// is full, it becomes the previous one and the old previous generation is dropped. A hit in the previous
+/// generation moves the entry to the current.
 ///
-/// Memory stays between `capacity / 2` and `capacity` entries once warm, and a rotation frees at most half
-/// of them at once — unlike "empty it when full", which let the resident size of a long-running gateway
-/// climb and sawtooth with the allocator's free lists (bench/reliability.md, 1M-message load).
+/// Memory stays between `capacity / 2` and `capacity` once warm, and a rotation frees at most half of it at
+/// once — unlike "empty it when full", which let the resident size of a long-running gateway climb and
+/// sawtooth with the allocator's free lists (bench/reliability.md, 1M-message load). An entry heavier than
+/// a generation is not kept (it would only push everything else out). A weight is counted when the entry
+/// goes into the current generation; an entry replaced there keeps the weight it came in with.
 struct RecentCache<Key: Hashable, Value> {
     let capacity: Int
+    private let weight: (Value) -> Int
     private var current: [Key: Value] = [:]
     private var previous: [Key: Value] = [:]
+    private var currentWeight = 0
 
-    init(capacity: Int) {
-        self.capacity = max(2, capacity)
+    init(capacity: Int, weight: @escaping (Value) -> Int = { _ in 1 }) {
+        self.capacity = max(0, capacity)
+        self.weight = weight
     }
 
-    /// Entries held (at most `capacity`).
+    /// Entries held.
     var count: Int { current.count + previous.count }
 
     mutating func value(for key: Key) -> Value? {
@@ -25,17 +31,30 @@ struct RecentCache<Key: Hashable, Value> {
     }
 
     mutating func insert(_ value: Value, for key: Key) {
-        if current[key] == nil, current.count >= capacity / 2 {
+        previous.removeValue(forKey: key)
+        if current[key] != nil {
+            current[key] = value
+            return
+        }
+        let w = max(1, weight(value))
+        guard w <= capacity / 2 else { return }
+        if currentWeight + w > capacity / 2 {
             previous = current
             current = [:]
-            current.reserveCapacity(capacity / 2)
+            currentWeight = 0
         }
-        previous.removeValue(forKey: key)
         current[key] = value
+        currentWeight += w
+    }
+
+    mutating func remove(_ key: Key) {
+        current.removeValue(forKey: key)
+        previous.removeValue(forKey: key)
     }
 
     mutating func removeAll() {
         current = [:]
         previous = [:]
+        currentWeight = 0
     }
 }

@@ -38,4 +38,24 @@ import Testing
         #expect(cache.count == 0)
         #expect(cache.value(for: 9) == nil)
     }
+
+    /// Weighed entries (the unification cache weighs a patient by its fact instances): a generation holds
+    /// up to half the capacity by weight, and an entry heavier than a generation is not kept.
+    @Test func weighedEntriesFillAGenerationByWeight() {
+        var cache = RecentCache<String, [Int]>(capacity: 10, weight: { $0.count })
+        cache.insert([1, 2, 3], for: "a")
+        cache.insert([1, 2], for: "b")  // the current generation now weighs 5 of 5
+        #expect(cache.count == 2)
+        cache.insert([1], for: "c")  // rotates: a and b are the previous generation
+        #expect(cache.value(for: "a") == [1, 2, 3])  // moved back into the current one (weight 4)
+        cache.insert([1, 2], for: "d")  // 6 > 5: rotates again, dropping b
+        #expect(cache.value(for: "b") == nil)
+        cache.insert(Array(0..<6), for: "huge")
+        #expect(cache.value(for: "huge") == nil, "heavier than a generation: not kept")
+        cache.remove("d")
+        #expect(cache.value(for: "d") == nil)
+        var off = RecentCache<String, [Int]>(capacity: 0, weight: { $0.count })
+        off.insert([1], for: "a")
+        #expect(off.count == 0)
+    }
 }
