@@ -14,6 +14,14 @@ corpus="$out/corpus-$n.hl7"
 echo "### MLLP end to end ($n messages per run, synchronous=FULL, group commit)"
 "$bench" gateway "$corpus" --messages "$n" --connections "$conns" --db-dir "$out" | tee "$out/mllp.txt"
 
+# Patients with long histories: every message an ORU for one of a few patients (the unified record's
+# refresh must not grow with the history).
+if [ "$scale" = quick ]; then cp=20; cn=1000; else cp=100; cn=6000; fi
+chronic="$out/chronic-$cp-$cn.hl7"
+[ -f "$chronic" ] || "$py" bench/gen_chronic.py "$corpus" "$cp" "$cn" "$chronic"
+echo "### MLLP, $cp patients with long histories ($cn ORUs, 64 connections)"
+"$bench" gateway "$chronic" --messages "$cn" --connections 64 --db-dir "$out" | tee "$out/mllp-chronic.txt"
+
 echo "### HTTP unified record under wrk"
 db="$out/http.sqlite"; rm -f "$db" "$db-wal" "$db-shm"
 split_dir="$out/split"; rm -rf "$split_dir"; mkdir -p "$split_dir"
