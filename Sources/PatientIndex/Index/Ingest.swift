@@ -506,6 +506,8 @@ extension PatientIndexStore {
             survivorRecord.identifiers.append(key)
         }
         try db.run("UPDATE source_records SET record_data = ? WHERE id = ?", [try IndexRows.encode(survivorRecord), survivor])
+        // The golden record is computed from this ingest's copy of the survivor when it has one.
+        if recentRecords[survivor] != nil { recentRecords[survivor] = survivorRecord }
     }
 
     // MARK: Rows of the index

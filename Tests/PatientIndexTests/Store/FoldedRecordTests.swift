@@ -89,3 +89,16 @@ import Testing
         #expect(again.enterpriseID == p[0].enterpriseID)
     }
 }
+
+extension FoldedRecordTests {
+    /// After an ADT^A40 the survivor answers to the folded record's MRN, and so does the golden record
+    /// at once (it was computed from the survivor as it stood before adopting the key, until the next
+    /// recompute).
+    @Test func theGoldenRecordHasTheFoldedRecordsKeyRightAfterTheMerge() throws {
+        let (index, survivor, _, _) = try Self.folded()
+        let home = try #require(try Self.patient(of: survivor.recordID, index))
+        let golden = try #require(try index.reader().enterprisePatient(id: home)?.golden)
+        let values = Set(golden.identifiers.map(\.value))
+        #expect(values.isSuperset(of: ["E1009911", "E1009999"]), "\(values)")
+    }
+}
