@@ -455,6 +455,10 @@ extension PatientIndexStore {
             else { throw PatientIndexError(.corruptRow, "merge records without links") }
             try db.run("UPDATE identifiers SET record_id = ? WHERE record_id = ? AND is_key = 1", [survivorRecordID, prior])
             try adoptRecordKeys(of: prior, into: survivorRecordID)
+            // The folded record leaves matching: its blocking keys and its share of the name frequencies go.
+            if let row = try db.row("SELECT features_data FROM source_records WHERE id = ? AND merged_into IS NULL", [prior]) {
+                try adjustNameFrequencies(of: try IndexRows.decode(MatchFeatures.self, row.blob(0), column: "features_data"), by: -1)
+            }
             try deleteBlockingKeys(of: prior)
             try db.run("UPDATE source_records SET merged_into = ?, block_keys = NULL, updated_at = ? WHERE id = ?", [survivorRecordID, now, prior])
             try db.run("UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?, reason = 'source merge' WHERE record_id = ? AND status = 'open'",

@@ -102,3 +102,24 @@ extension FoldedRecordTests {
         #expect(values.isSuperset(of: ["E1009911", "E1009999"]), "\(values)")
     }
 }
+
+extension FoldedRecordTests {
+    /// A folded record leaves matching, and with it the name frequencies the model weighs names by.
+    @Test func aFoldedRecordNoLongerCountsInTheNameFrequencies() throws {
+        let (index, _, _, _) = try Self.folded()
+        let store = index.store
+        func stored(_ kind: String, _ name: String) throws -> Int64 {
+            try store.db.row("SELECT count FROM name_frequencies WHERE kind = ? AND name = ?", [kind, name])?.int(0) ?? 0
+        }
+        let robert = PatientIndexStore.features(of: Patients.robertAtRiverside())
+        let family = try #require(robert.family)
+        var bob = Patients.robertAtRiverside(mrn: "E1009999")
+        bob.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let bobGiven = try #require(PatientIndexStore.features(of: bob).given)
+        // Robert's survivor and Maria are matched; the folded "Bob Chen" is not.
+        #expect(try stored("family", family) == 1)
+        #expect(try stored("given", bobGiven) == 0)
+        #expect(try stored("family", "") == 2)
+        #expect(try store.nameCount(kind: "family", name: family) == 1)
+    }
+}
