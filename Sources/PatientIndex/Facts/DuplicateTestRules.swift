@@ -55,14 +55,13 @@ struct DuplicateTestRules: Sendable {
     func pairs(_ groups: [UnifiedGroup]) -> [Pair] {
         var byRule: [String: [TimedResult]] = [:]
         var rules: [String: RetestRule] = [:]
-        for group in groups where group.state != "withdrawn" {
-            guard case .result(let o) = group.body, let memo = retestMemo(group, o),
-                  let rule = memo.rule, !rule.isExempt, let name = rule.codes.first
-            else { continue }
+        // `group.features.kind` first: reading `group.body` copies the whole fact.
+        for group in groups where group.features.kind == .result && group.state != "withdrawn" {
+            guard let memo = retestMemo(group), let rule = memo.rule, !rule.isExempt, let name = rule.codes.first else { continue }
             if rules[name] == nil { rules[name] = rule }
             byRule[name, default: []].append(TimedResult(
                 group: group, time: memo.time, instant: memo.instant, facility: memo.facilityKey, loinc: memo.loinc,
-                placerOrderNumber: o.placerOrderNumber, fillerOrderNumber: o.fillerOrderNumber))
+                placerOrderNumber: memo.placerOrderNumber, fillerOrderNumber: memo.fillerOrderNumber))
         }
         var pairs: [Pair] = []
         for (name, results) in byRule {
@@ -74,11 +73,11 @@ struct DuplicateTestRules: Sendable {
                 guard days < Double(interval), flagSameFacility || earlier.facility != later.facility else { continue }
                 pairs.append(Pair(
                     kind: .repeatedResult, earlier: earlier.group, later: later.group, rule: rule, loinc: later.loinc,
-                    intervalDays: interval, daysApart: days, id: Self.flagID(.repeatedResult, earlier.group.id, later.group.id)))
+                    intervalDays: interval, daysApart: days, id: Self.flagID(.repeatedResult, earlier.group, later.group)))
             }
         }
         // Orders for a test resulted inside its interval.
-        for group in groups where group.state != "withdrawn" {
+        for group in groups where group.features.kind == .order && group.state != "withdrawn" {
             guard case .order(let order) = group.body, let orderTime = order.orderedAt ?? order.scheduledFor,
                   let provenance = group.provenances.first
             else { continue }
@@ -97,7 +96,7 @@ struct DuplicateTestRules: Sendable {
                 guard let latest = prior.max(by: { $0.instant < $1.instant }) else { continue }
                 pairs.append(Pair(
                     kind: .avoidableOrder, earlier: latest.group, later: group, rule: rule, loinc: latest.loinc, intervalDays: interval,
-                    daysApart: Self.daysApart(latest.time, orderTime), id: Self.flagID(.avoidableOrder, latest.group.id, group.id)))
+                    daysApart: Self.daysApart(latest.time, orderTime), id: Self.flagID(.avoidableOrder, latest.group, group)))
                 break
             }
         }
@@ -115,14 +114,23 @@ struct DuplicateTestRules: Sendable {
     /// The retest rule, LOINC, time and clinic of a result group (nil without a time or a clinic). The
     /// catalog lookup normalizes codes and was the bulk of a flag computation, which runs over every group
     /// of a patient at each refresh; a group keeps the answer until its version changes.
-    private func retestMemo(_ group: UnifiedGroup, _ o: Observation) -> RetestMemo? {
+    private func retestMemo(_ group: UnifiedGroup) -> RetestMemo? {
         if let memo = group.retestMemo, memo.catalog == catalog.identity { return memo }
-        guard let time = o.effectiveTime ?? o.issued, let source = group.provenances.first?.source else { return nil }
+        guard case .result(let o) = group.body, let time = o.effectiveTime ?? o.issued, let source = group.provenances.first?.source else { return nil }
         let memo = RetestMemo(
             catalog: catalog.identity, rule: catalog.rule(for: o.code, facility: source.facility),
-            loinc: catalog.loinc(for: o.code, facility: source.facility), facilityKey: source.key, time: time, instant: time.instant)
+            loinc: catalog.loinc(for: o.code, facility: source.facility), facilityKey: source.key, time: time, instant: time.instant,
+            placerOrderNumber: o.placerOrderNumber, fillerOrderNumber: o.fillerOrderNumber)
         group.retestMemo = memo
         return memo
+    }
+
+    /// ``flagID(_:_:_:)`` of two groups, remembered by the later one.
+    private static func flagID(_ kind: DuplicateTestFlag.Kind, _ earlier: UnifiedGroup, _ later: UnifiedGroup) -> String {
+        if let memo = later.flagIDMemo, memo.kind == kind, memo.earlier == earlier.firstID { return memo.id }
+        let id = flagID(kind, earlier.id, later.id)
+        later.flagIDMemo = (kind, earlier.firstID, id)
+        return id
     }
 
 

@@ -128,6 +128,8 @@ struct RetestMemo {
     var facilityKey: String
     var time: ClinicalTime
     var instant: Date
+    var placerOrderNumber: String?
+    var fillerOrderNumber: String?
 }
 
 /// A unified fact being built: the instances that are one fact, the current version and its history.
@@ -152,6 +154,8 @@ final class UnifiedGroup {
     var instanceIDs: [Int64]
     /// The duplicate-test rules' catalog lookup for this group's test (see `DuplicateTestRules`).
     var retestMemo: RetestMemo?
+    /// The id of the last flag computed with this group as the later test (kind, earlier group, id).
+    var flagIDMemo: (kind: DuplicateTestFlag.Kind, earlier: Int64, id: String)?
 
     init(_ instance: FactInstance, _ features: FactFeatures) {
         firstID = instance.id
