@@ -474,6 +474,14 @@ extension PatientIndexStore {
                     SELECT record_a, review_id, decided_by, decided_at, reason FROM not_a_match WHERE record_b = ?2)
                 WHERE partner != ?1
                 """, [survivorRecordID, prior])
+            try db.run("""
+                INSERT OR IGNORE INTO not_a_match_review (record_a, record_b, review_id)
+                SELECT min(?1, partner), max(?1, partner), review_id FROM (
+                    SELECT record_b AS partner, review_id FROM not_a_match_review WHERE record_a = ?2
+                    UNION ALL
+                    SELECT record_a, review_id FROM not_a_match_review WHERE record_b = ?2)
+                WHERE partner != ?1
+                """, [survivorRecordID, prior])
             let explanation = MatchExplanation(method: "sourceMerge", upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,
                 modelVersion: model.version, grade: .certain, comparedWith: "record:\(survivorRecordID)",
                 reason: "merged by \(source.description) into record \(survivorRecordID)")

@@ -106,6 +106,8 @@ extension PatientIndexStore {
                     INSERT OR IGNORE INTO not_a_match (record_a, record_b, review_id, decided_by, decided_at, reason)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """, [min(recordID, member), max(recordID, member), reviewID, actor, now, reason])
+                try db.run("INSERT OR IGNORE INTO not_a_match_review (record_a, record_b, review_id) VALUES (?, ?, ?)",
+                    [min(recordID, member), max(recordID, member), reviewID])
             }
             try db.run("UPDATE review_queue SET status = 'not-a-match', decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",
                 [actor, now, reason, reviewID])
@@ -180,7 +182,7 @@ extension PatientIndexStore {
                     _ = try refresh([to, back], now: now)
                     return StewardOutcome(eventID: event, enterpriseID: back)
                 }
-                try db.run("DELETE FROM not_a_match WHERE review_id = ?", [reviewID])
+                try forgetNotAMatch(reviewID: reviewID)
                 try db.run("UPDATE review_queue SET status = 'open', decided_by = NULL, decided_at = NULL, reason = NULL WHERE id = ?", [reviewID])
                 let event = try appendHistory(action: .reviewDecision, actor: actor, recordID: recordID, from: from, to: to,
                     reason: reason, explanation: nil, detail: EventDetail(reviewID: reviewID), reverses: eventID, now: now)
@@ -193,6 +195,23 @@ extension PatientIndexStore {
     }
 
     // MARK: Helpers
+
+    /// Withdraws review `reviewID`'s "not a match" pairs: a pair another standing decision also declared
+    /// stays (and is credited to that decision), the others are forgotten.
+    private func forgetNotAMatch(reviewID: Int64) throws {
+        let pairs = try db.rows("""
+            SELECT record_a, record_b FROM not_a_match_review WHERE review_id = ?1
+            UNION SELECT record_a, record_b FROM not_a_match WHERE review_id = ?1
+            """, [reviewID]).compactMap { row in row.int(0).flatMap { a in row.int(1).map { (a, $0) } } }
+        try db.run("DELETE FROM not_a_match_review WHERE review_id = ?", [reviewID])
+        for (a, b) in pairs {
+            if let other = try db.row("SELECT min(review_id) FROM not_a_match_review WHERE record_a = ? AND record_b = ?", [a, b])?.int(0) {
+                try db.run("UPDATE not_a_match SET review_id = ? WHERE record_a = ? AND record_b = ? AND review_id = ?", [other, a, b, reviewID])
+            } else {
+                try db.run("DELETE FROM not_a_match WHERE record_a = ? AND record_b = ?", [a, b])
+            }
+        }
+    }
 
     private func stewardExplanation(reason: String?) -> MatchExplanation {
         MatchExplanation(method: "steward", upperThreshold: model.upperThreshold, lowerThreshold: model.lowerThreshold,

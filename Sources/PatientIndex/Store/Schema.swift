@@ -220,5 +220,18 @@ enum IndexSchema {
                 UPDATE counters SET n = n - 1 WHERE name = 'source_records/current';
             END;
             """),
+        // Every review decision that declared a pair not a match, not only the first: undoing one decision
+        // must not forget a pair another decision still asserts.
+        Migration(version: 4, sql: """
+            CREATE TABLE not_a_match_review (
+                record_a INTEGER NOT NULL,
+                record_b INTEGER NOT NULL,
+                review_id INTEGER NOT NULL,
+                PRIMARY KEY (record_a, record_b, review_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX not_a_match_review_id ON not_a_match_review (review_id);
+            INSERT INTO not_a_match_review (record_a, record_b, review_id)
+                SELECT record_a, record_b, review_id FROM not_a_match WHERE review_id IS NOT NULL;
+            """),
     ]
 }

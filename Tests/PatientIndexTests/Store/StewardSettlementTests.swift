@@ -111,4 +111,30 @@ import Testing
             excluding: other.enterpriseID)
         #expect(again.candidates.contains { $0.patientID == home })
     }
+
+    /// Two review decisions declare the same pairs not a match (Lakeview's Maria against two charts of
+    /// Maria that a steward then merged). Undoing the first keeps the pairs, which the second still
+    /// asserts; undoing the second too forgets them.
+    @Test func undoingOneNotAMatchKeepsThePairsAnotherStillAsserts() throws {
+        let index = try TemporaryIndex(model: .reviewingEverything)
+        let maria = try index.store.ingest([Patients.mariaAtRiverside()], from: Clinics.riverside).patients[0]
+        let chart2 = try index.store.ingest([Patients.mariaAtRiverside(mrn: "E1002399")], from: Clinics.riverside, messageID: "MSG00002").patients[0]
+        let lakeview = try index.store.ingest([Patients.mariaAtLakeview()], from: Clinics.lakeview, messageID: "MSG00003").patients[0]
+        let first = try #require(try Self.openItem(index, record: lakeview.recordID, candidate: maria.enterpriseID))
+        let second = try #require(try Self.openItem(index, record: lakeview.recordID, candidate: chart2.enterpriseID))
+        try index.store.merge(chart2.enterpriseID, into: maria.enterpriseID, actor: "steward:akim", reason: "two charts of one Maria")
+        let one = try index.store.decide(reviewID: first.id, isMatch: false, actor: "steward:akim", reason: "different Maria")
+        let two = try index.store.decide(reviewID: second.id, isMatch: false, actor: "steward:lee", reason: "different Maria")
+        func pairs() throws -> [[Int64?]] {
+            try index.store.db.rows("SELECT record_a, record_b, review_id FROM not_a_match ORDER BY 1, 2").map { [$0.int(0), $0.int(1), $0.int(2)] }
+        }
+        let a = lakeview.recordID
+        #expect(try pairs() == [[min(a, maria.recordID), max(a, maria.recordID), first.id], [min(a, chart2.recordID), max(a, chart2.recordID), first.id]])
+
+        try index.store.undo(eventID: one.eventID, actor: "steward:akim", reason: nil)
+        #expect(try pairs() == [[min(a, maria.recordID), max(a, maria.recordID), second.id], [min(a, chart2.recordID), max(a, chart2.recordID), second.id]])
+        try index.store.undo(eventID: two.eventID, actor: "steward:lee", reason: nil)
+        #expect(try pairs().isEmpty)
+        #expect(try index.store.db.scalar("SELECT count(*) FROM not_a_match_review") == .integer(0))
+    }
 }
