@@ -1,17 +1,23 @@
 internal import CLibEvent
 import Foundation
 
-/// SHA-256 through OpenSSL.
+/// SHA-256 through OpenSSL (its assembly, with the CPU's SHA extensions where there are any), as 64
+/// lowercase hex digits: the same text as `PatientIndexStore.messageHash`, several times faster.
 package enum SHA256Digest {
     package static func hex(_ bytes: some Collection<UInt8>) -> String {
-        let input = Array(bytes)
         var digest = [UInt8](repeating: 0, count: 32)
-        input.withUnsafeBufferPointer { buffer in
-            _ = digest.withUnsafeMutableBufferPointer { out in
-                CLibEvent.SHA256(buffer.baseAddress, buffer.count, out.baseAddress)
-            }
+        let hash = { (buffer: UnsafeBufferPointer<UInt8>) in
+            _ = digest.withUnsafeMutableBufferPointer { out in CLibEvent.SHA256(buffer.baseAddress, buffer.count, out.baseAddress) }
         }
-        return digest.map { String(format: "%02x", $0) }.joined()
+        if bytes.withContiguousStorageIfAvailable(hash) == nil { Array(bytes).withUnsafeBufferPointer(hash) }
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(64)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

@@ -152,7 +152,7 @@ package final class FactLedger: Sendable {
         guard !facts.isEmpty, Set(prepared.map(\.fingerprint)).count == prepared.count else { return nil }
         let instances = facts.enumerated().map { FactInstance(id: Int64($0.offset), recordID: 0, body: $0.element.body, provenance: $0.element.provenance) }
         let groups = unifier.unify(instances)
-        guard rules.flags(enterpriseID: "", groups: groups).isEmpty else { return nil }
+        guard rules.pairs(groups).isEmpty else { return nil }
         let rows = try groups.map { group in
             let fact = group.unified
             let interval = fact.body.time?.interval()

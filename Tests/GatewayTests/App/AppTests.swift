@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import Gateway
+import PatientIndex
 
 @Suite struct GroupCommitWriterTests {
     /// A fake store that records how jobs were grouped into transactions.
@@ -118,6 +119,14 @@ import Testing
 
     @Test func sha256MatchesKnownVector() {
         #expect(SHA256Digest.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // The ingest hashes messages with it and the message log looks re-sent documents up by the hash
+        // the store's own SHA-256 gives: they must agree at every length (block boundaries at 55/56/64).
+        var bytes: [UInt8] = []
+        for n in 0..<300 {
+            #expect(SHA256Digest.hex(bytes) == PatientIndexStore.messageHash(bytes), "length \(n)")
+            #expect(SHA256Digest.hex(bytes[...]) == PatientIndexStore.messageHash(bytes))
+            bytes.append(UInt8(truncatingIfNeeded: n &* 131 &+ 7))
+        }
     }
 
     @Test func validTokensAuthenticateWithTheirRole() throws {
