@@ -93,9 +93,12 @@ package final class PatientIndexStore {
     /// with it. Group commits of many ingests use ``groupCommit(_:)``.
     @discardableResult
     package func transaction<T>(_ body: () throws -> T) throws -> T {
-        try forgetCachesIfAnotherWriterCommitted()
         do {
-            return try db.transaction(body)
+            return try db.transaction {
+                // Inside BEGIN IMMEDIATE: no other writer can commit until this transaction ends.
+                try forgetCachesIfAnotherWriterCommitted()
+                return try body()
+            }
         } catch {
             dropCaches()
             throw error
