@@ -187,12 +187,15 @@ package final class Operations: Sendable {
     private func steward(_ actor: String, _ action: String, detail: String, also: [String] = [],
                          _ work: @escaping (PatientIndexStore) throws -> StewardOutcome) throws -> StewardOutcome {
         try writer.perform { store in
-            let outcome = try work(store)
-            let moved = try store.db.row("SELECT from_ep, to_ep FROM link_history WHERE event_id = ?", [outcome.eventID])
-            var patients = also + [outcome.enterpriseID]
-            for value in [moved?.string(0), moved?.string(1)] { if let value, !patients.contains(value) { patients.append(value) } }
-            try store.audit(actor: actor, action: action, patientIDs: patients, detail: detail + "; history event \(outcome.eventID)")
-            return outcome
+            // One savepoint for the action and its audit row: neither stays without the other.
+            try store.withTransaction {
+                let outcome = try work(store)
+                let moved = try store.db.row("SELECT from_ep, to_ep FROM link_history WHERE event_id = ?", [outcome.eventID])
+                var patients = also + [outcome.enterpriseID]
+                for value in [moved?.string(0), moved?.string(1)] { if let value, !patients.contains(value) { patients.append(value) } }
+                try store.audit(actor: actor, action: action, patientIDs: patients, detail: detail + "; history event \(outcome.eventID)")
+                return outcome
+            }
         }
     }
 

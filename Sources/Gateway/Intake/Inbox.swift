@@ -290,7 +290,10 @@ package final class InboxWatcher: @unchecked Sendable {
 
     private func finish(claimedName: String, from directory: String, outcome: InboxOutcome) {
         let source = directory + "/" + claimedName
-        if case .retry = outcome {} else { retries[claimedName] = nil }
+        // (A refused inbox entry may share its name with a claimed file waiting for a retry: that one stays.)
+        if directory == claimedDirectory {
+            if case .retry = outcome {} else { retries[claimedName] = nil }
+        }
         switch outcome {
         case .retry(let reason):
             // Nothing is lost: the file stays in `.claimed/` (also across a restart) until the store takes it.
@@ -349,7 +352,13 @@ package final class InboxWatcher: @unchecked Sendable {
             unlink(partial)
             return failure
         }
-        // The copy is durable under its final name; only now does the original go.
+        // The rename is durable once the target's directory is flushed; only then does the original go.
+        let directory = (target as NSString).deletingLastPathComponent
+        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirFD >= 0 else { return "cannot open the target folder to flush it (errno \(errno)); the original is kept" }
+        let synced = fsync(dirFD) == 0
+        close(dirFD)
+        guard synced else { return "cannot flush the target folder (errno \(errno)); the original is kept" }
         if unlink(source) != 0 { return "copied, but the original could not be removed (errno \(errno))" }
         return nil
     }

@@ -80,13 +80,27 @@ package enum MessageParser {
         case .unknown:
             unit.failure = IntakeFailure(code: .unsupported, reason: "content is not HL7 v2, a C-CDA document or FHIR JSON", position: "byte 0")
         }
-        if let claimed = unit.senderFacility, unit.failure == nil {
-            let reason: String? = if let vouchedFacility {
-                claimed.uppercased() == vouchedFacility.uppercased() ? nil : "sending facility does not match the client certificate's facility"
-            } else {
-                reservedFacilities.contains(claimed.uppercased()) ? "sending facility is bound to a client certificate this connection did not present" : nil
+        // Every facility the unit speaks for: MSH-4, and the sources its records and facts are filed under
+        // (the HL7 mapper falls back to MSH-3 without MSH-4; FHIR resources may name their own source).
+        var claimedFacilities: [String: String] = [:]  // upper-cased → as sent
+        if vouchedFacility != nil || !reservedFacilities.isEmpty {
+            func claim(_ facility: String?) {
+                if let facility = facility?.nilIfBlank, claimedFacilities[facility.uppercased()] == nil { claimedFacilities[facility.uppercased()] = facility }
             }
-            if let reason {
+            claim(unit.senderFacility)
+            for s in unit.submissions {
+                claim(s.source.facility)
+                for p in s.patients { claim(p.provenance.source.facility) }
+                for f in s.facts { claim(f.provenance.source.facility) }
+            }
+        }
+        if unit.failure == nil, !claimedFacilities.isEmpty {
+            let reason: String? = if let vouchedFacility {
+                claimedFacilities.keys.allSatisfy { $0 == vouchedFacility.uppercased() } ? nil : "sending facility does not match the client certificate's facility"
+            } else {
+                reservedFacilities.isDisjoint(with: claimedFacilities.keys) ? nil : "sending facility is bound to a client certificate this connection did not present"
+            }
+            if let reason, let claimed = unit.senderFacility ?? claimedFacilities.sorted(by: { $0.key < $1.key }).first?.value {
                 unit.failure = IntakeFailure(
                     code: .application, reason: reason, position: format == .hl7v2 ? "MSH-4" : nil,
                     hl7Errors: [HL7AckError(code: .applicationInternalError, location: HL7ErrorLocation(segment: "MSH", sequence: 1, field: 4), text: "sending facility not allowed for this client")])
@@ -181,8 +195,13 @@ package enum MessageParser {
     /// message: AA once the document is stored (or was already), AR when it cannot be read as sent,
     /// AE when it could not be ingested; the reason and position go in MSA-3 and ERR.
     package static func documentAcknowledgement(for reply: IngestReply) -> [UInt8] {
-        let failure = reply.status == .failed ? reply.error ?? IntakeFailure(code: .storage, reason: "not stored", position: nil) : nil
-        let code: HL7Acknowledgement.Code = failure == nil ? .applicationAccept : (failure!.rejects ? .applicationReject : .applicationError)
+        var failure = reply.status == .failed ? reply.error ?? IntakeFailure(code: .storage, reason: "not stored", position: nil) : nil
+        if reply.status == .duplicate, reply.earlierStatus == .failed {
+            failure = IntakeFailure(code: .application, reason: "already in the message log as failed (message \(reply.messageLogID.map(String.init) ?? "?"))", position: nil)
+        }
+        // Nothing stored (the store failed): AR, as for HL7 messages, tells the sender to send it again later.
+        let code: HL7Acknowledgement.Code = failure == nil ? .applicationAccept
+            : (failure!.rejects || (failure!.code == .storage && reply.messageLogID == nil) ? .applicationReject : .applicationError)
         let kind = reply.format.sourceFormat?.rawValue ?? "document"
         let text: String
         if let failure {

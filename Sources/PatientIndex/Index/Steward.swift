@@ -139,7 +139,7 @@ extension PatientIndexStore {
                 let current = try currentEnterpriseID(ofRecord: recordID)
                 guard current == to else { throw PatientIndexError(.conflict, "record \(recordID) has moved since event \(eventID)") }
                 try requireNotFolded(recordID)
-                let back = try from.map { try returnPlace($0, current: current) } ?? createEnterprisePatient(now: now)
+                let back = try from.map { try returnPlace($0, current: current, after: eventID) } ?? createEnterprisePatient(now: now)
                 try moveRecordWithFolded(recordID, from: to, to: back, explanation: explanation, now: now)
                 let event = try appendHistory(action: action == .link ? .unlink : .link, actor: actor, recordID: recordID, from: to, to: back,
                     reason: reason, explanation: explanation, detail: nil, reverses: eventID, now: now)
@@ -172,7 +172,7 @@ extension PatientIndexStore {
                         throw PatientIndexError(.conflict, "record \(recordID) has moved since event \(eventID)")
                     }
                     try requireNotFolded(recordID)
-                    let back = try returnPlace(from, current: to)
+                    let back = try returnPlace(from, current: to, after: eventID)
                     try moveRecordWithFolded(recordID, from: to, to: back, explanation: explanation, now: now)
                     for id in [reviewID] + (detail?.withdrawnReviews ?? []) {
                         try db.run("UPDATE review_queue SET status = 'open', decided_by = NULL, decided_at = NULL, reason = NULL WHERE id = ?", [id])
@@ -222,9 +222,17 @@ extension PatientIndexStore {
     /// (it then points at `current`), or, when it has since been merged into another patient, that
     /// patient, where the records it was with are now. Reviving a merged-away patient would split it
     /// from its own records.
-    private func returnPlace(_ left: String, current: String) throws -> String {
+    private func returnPlace(_ left: String, current: String, after eventID: Int64) throws -> String {
         let resolved = try resolve(left)
-        return resolved == current ? left : resolved
+        guard resolved == current else { return resolved }
+        // It points at `current`: emptied by the event being undone, or merged into `current` since (its
+        // other records are there now, and reviving it would split the record from them).
+        if left != current,
+            try db.row("SELECT 1 FROM link_history WHERE event_id > ?1 AND (from_ep = ?2 OR to_ep = ?2) LIMIT 1", [eventID, left]) != nil
+        {
+            throw PatientIndexError(.conflict, "enterprise patient \(left) was merged into \(current) since event \(eventID); unlink the record instead")
+        }
+        return left
     }
 
     private func currentEnterpriseID(ofRecord recordID: Int64) throws -> String {

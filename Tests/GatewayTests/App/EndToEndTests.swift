@@ -168,6 +168,12 @@ import Testing
         #expect(Self.field(spoofed, segment: "MSA", 1) == "AE")
         #expect(Self.field(spoofed, segment: "ERR", 2) == "MSH^1^4^1")
 
+        // Without MSH-4 the mapper files the message under MSH-3: naming the bound facility there is refused too.
+        let viaMSH3 = String(decoding: Self.adt(control: "BOUND-0", mrn: "RCH999002", family: "MALLORY", given: "EVE"), as: UTF8.self)
+            .replacingOccurrences(of: "MSH|^~\\&|EPIC|Riverside Community Hospital^2.16.840.1.113883.3.1234^ISO|", with: "MSH|^~\\&|Riverside Community Hospital||")
+        #expect(viaMSH3.hasPrefix("MSH|^~\\&|Riverside Community Hospital||"))
+        #expect(Self.field(try anonymous.exchange(Array(viaMSH3.utf8)), segment: "MSA", 1) == "AE")
+
         let feed = try MLLPClient(port: gateway.mllpPort, tls: ClientTLSOptions(
             caPath: certs.caPath, certificatePath: certs.clientCertificatePath, privateKeyPath: certs.clientKeyPath))
         defer { feed.close() }
@@ -180,8 +186,8 @@ import Testing
 
         let db = try Connection(path: gateway.directory + "/concord.sqlite", readOnly: true)
         let rows = try db.rows("SELECT sender_facility, control_id, status FROM message_log ORDER BY id").map { [$0.string(0), $0.string(1), $0.string(2)] }
-        #expect(rows == [["unverified:Riverside Community Hospital", "BOUND-1", "failed"], ["Riverside Community Hospital", "BOUND-1", "ingested"],
-                         ["unverified:Lakeside Family Practice", "BOUND-2", "failed"]])
+        #expect(rows == [["unverified:Riverside Community Hospital", "BOUND-1", "failed"], ["unverified:Riverside Community Hospital", "BOUND-0", "failed"],
+                         ["Riverside Community Hospital", "BOUND-1", "ingested"], ["unverified:Lakeside Family Practice", "BOUND-2", "failed"]])
         #expect(try db.row("SELECT count(*) FROM source_records")?.int(0) == 1)
     }
 

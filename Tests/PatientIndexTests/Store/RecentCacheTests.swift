@@ -54,6 +54,14 @@ import Testing
         #expect(cache.value(for: "huge") == nil, "heavier than a generation: not kept")
         cache.remove("d")
         #expect(cache.value(for: "d") == nil)
+        // An entry that grows is weighed again when it is inserted again: past a generation, it goes.
+        var grow = RecentCache<String, [Int]>(capacity: 10, weight: { $0.count })
+        grow.insert([1], for: "p")
+        grow.insert([1, 2, 3, 4], for: "q")
+        grow.insert([1, 2], for: "p")  // 2 + 4 > 5: rotates, p alone in the current generation
+        #expect(grow.value(for: "q") == [1, 2, 3, 4])
+        grow.insert(Array(0..<6), for: "p")
+        #expect(grow.value(for: "p") == nil)
         var off = RecentCache<String, [Int]>(capacity: 0, weight: { $0.count })
         off.insert([1], for: "a")
         #expect(off.count == 0)

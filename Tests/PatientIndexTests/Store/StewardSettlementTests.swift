@@ -137,4 +137,19 @@ import Testing
         #expect(try pairs().isEmpty)
         #expect(try index.store.db.scalar("SELECT count(*) FROM not_a_match_review") == .integer(0))
     }
+
+    /// Maria's two Riverside charts share a patient; a steward links one of them to Robert's patient,
+    /// then merges what was left into Robert's too. Undoing the link cannot put the chart back into a
+    /// revived patient without its sibling: it is refused, and unlinking is the way.
+    @Test func undoIsRefusedWhenThePatientLeftWasMergedIntoTheCurrentOneSince() throws {
+        let (index, p) = try StewardTests.threePatients()
+        try index.store.link(recordID: p[2].recordID, to: p[0].enterpriseID, actor: "steward:akim", reason: nil)
+        let moved = try index.store.link(recordID: p[2].recordID, to: p[1].enterpriseID, actor: "steward:akim", reason: "wrong Maria")
+        try index.store.merge(p[0].enterpriseID, into: p[1].enterpriseID, actor: "steward:lee", reason: "test")
+        #expect(throws: PatientIndexError(.conflict, "")) {
+            try index.store.undo(eventID: moved.eventID, actor: "steward:akim", reason: nil)
+        }
+        #expect(try index.store.db.scalar("SELECT active FROM enterprise_patients WHERE id = ?", [p[0].enterpriseID]) == .integer(0))
+        #expect(try IndexRows.enterpriseID(ofRecord: p[2].recordID, in: index.store.db) == p[1].enterpriseID)
+    }
 }
