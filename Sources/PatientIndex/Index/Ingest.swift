@@ -156,19 +156,25 @@ extension PatientIndexStore {
     /// Withdraws the open review items of `enterpriseID`'s records whose candidate is now that same
     /// enterprise patient (a merge, an ADT^A40, a link or a re-match brought them together): there is
     /// nothing left to decide, and "not a match" would be recorded against the record's own patient.
+    /// Items it withdrew whose record and candidate are apart again (the merge or link was undone, the
+    /// record unlinked) are open again.
     func withdrawSettledReviews(in enterpriseID: String, now: String) throws {
-        let open = try db.rows("""
-            SELECT q.id, q.candidate_enterprise_id FROM links l JOIN review_queue q ON q.record_id = l.record_id
-            WHERE l.enterprise_id = ? AND q.status = 'open'
-            """, [enterpriseID])
-        for row in open {
-            guard let id = row.int(0), let candidate = row.string(1), (try? resolve(candidate)) == enterpriseID else { continue }
-            try db.run("""
-                UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?,
-                    reason = 'record and candidate are now in one enterprise patient' WHERE id = ?
-                """, [Self.matcherActor, now, id])
+        let items = try db.rows("""
+            SELECT q.id, q.candidate_enterprise_id, q.status FROM links l JOIN review_queue q ON q.record_id = l.record_id
+            WHERE l.enterprise_id = ?1 AND (q.status = 'open' OR (q.status = 'withdrawn' AND q.reason = ?2))
+            """, [enterpriseID, Self.settledReason])
+        for row in items {
+            guard let id = row.int(0), let candidate = row.string(1), let together = try? resolve(candidate) == enterpriseID else { continue }
+            if row.string(2) == "open", together {
+                try db.run("UPDATE review_queue SET status = 'withdrawn', decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",
+                    [Self.matcherActor, now, Self.settledReason, id])
+            } else if row.string(2) == "withdrawn", !together {
+                try db.run("UPDATE review_queue SET status = 'open', decided_by = NULL, decided_at = NULL, reason = NULL WHERE id = ?", [id])
+            }
         }
     }
+
+    static let settledReason = "record and candidate are now in one enterprise patient"
 
     // MARK: One record
 

@@ -152,4 +152,18 @@ import Testing
         #expect(try index.store.db.scalar("SELECT active FROM enterprise_patients WHERE id = ?", [p[0].enterpriseID]) == .integer(0))
         #expect(try IndexRows.enterpriseID(ofRecord: p[2].recordID, in: index.store.db) == p[1].enterpriseID)
     }
+
+    /// The merge that settled an item is undone: record and candidate are apart again, and so the item
+    /// is open again.
+    @Test func undoingTheMergeThatSettledAnItemReopensIt() throws {
+        let (index, p) = try StewardTests.threePatients()
+        let item = try #require(try Self.openItem(index, record: p[2].recordID, candidate: p[0].enterpriseID))
+        let merged = try index.store.merge(p[2].enterpriseID, into: p[0].enterpriseID, actor: "steward:akim", reason: nil)
+        #expect(try Self.status(index, review: item.id) == "withdrawn")
+        try index.store.undo(eventID: merged.eventID, actor: "steward:akim", reason: "premature")
+        #expect(try Self.status(index, review: item.id) == "open")
+        // And it can be decided.
+        try index.store.decide(reviewID: item.id, isMatch: false, actor: "steward:lee", reason: "different Maria")
+        #expect(try Self.status(index, review: item.id) == "not-a-match")
+    }
 }
