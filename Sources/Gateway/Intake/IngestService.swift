@@ -229,6 +229,10 @@ package final class IngestService: Sendable {
     /// Runs inside the writer's transaction: log (with the outcome it is expected to have), ingest in a
     /// savepoint, and only when the ingest rolls back, mark the logged message failed.
     static func commit(_ parsed: ParsedUnit, unit: InboundUnit, prepared: Prepared? = nil, store: PatientIndexStore) throws -> IngestReply {
+        try store.unit { try commitUnit(parsed, unit: unit, prepared: prepared, store: store) }
+    }
+
+    private static func commitUnit(_ parsed: ParsedUnit, unit: InboundUnit, prepared: Prepared?, store: PatientIndexStore) throws -> IngestReply {
         let prepared = prepared ?? Prepared(parsed)
         let failure = parsed.failure
         let logged: MessageLogResult

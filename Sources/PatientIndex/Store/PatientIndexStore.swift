@@ -136,6 +136,16 @@ package final class PatientIndexStore {
         }
     }
 
+    /// Runs one inbound unit's writes (its log row, its ingest, the mark of its failure) so that they stand
+    /// or fall together once ingests are isolated (the retry of a group commit after a failure): a unit
+    /// whose failure cannot even be recorded leaves nothing behind, instead of a log row saying
+    /// "ingested" for an ingest that rolled back. In the optimistic first attempt any failure retries the
+    /// whole batch anyway, so no savepoint is spent there.
+    package func unit<T>(_ body: () throws -> T) throws -> T {
+        guard db.isInTransaction, isolatesIngests else { return try body() }
+        return try withTransaction(body)
+    }
+
     /// Thrown to abandon an optimistic group commit (see ``groupCommit(_:)``).
     struct RetryWithSavepoints: Error {}
 

@@ -120,4 +120,32 @@ import Testing
             }
         }
     }
+
+    /// The ingest fails and so does recording its failure (the disk is full for both): nothing of the
+    /// message stays, where its log row used to stay marked "ingested" with an AA for an ingest that
+    /// rolled back, so a re-send (or the inbox's retry) was answered as already known.
+    @Test func aMessageWhoseFailureCannotBeRecordedLeavesNothingBehind() throws {
+        let session = try CommandLineTool.Session(path: BulkIngestTests.temporaryDB())
+        try Self.breakStorage(session)
+        try session.writer.perform { store in
+            try store.db.execute("""
+                CREATE TEMP TRIGGER refuse_failure_mark BEFORE UPDATE OF status ON message_log WHEN new.status = 'failed'
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+                """)
+        }
+        let first = session.service.ingestAndWait(InboundUnit(raw: Self.adt, channel: .mllp, origin: "test"))
+        #expect(first.status == .failed)
+        #expect(first.messageLogID == nil)
+        #expect(first.error?.code == .storage)
+        #expect(Self.msa(first.ack) == "AR", "not stored: send again later")
+        let db = try Connection(path: session.path, readOnly: true)
+        #expect(try db.scalar("SELECT count(*) FROM message_log") == .integer(0))
+
+        try Self.heal(session)
+        try session.writer.perform { store in try store.db.execute("DROP TRIGGER temp.refuse_failure_mark") }
+        let again = session.service.ingestAndWait(InboundUnit(raw: Self.adt, channel: .mllp, origin: "test"))
+        #expect(again.status == .ingested)
+        #expect(Self.msa(again.ack) == "AA")
+        #expect(try db.scalar("SELECT count(*) FROM source_records") == .integer(1))
+    }
 }
