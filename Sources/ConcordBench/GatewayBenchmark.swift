@@ -11,11 +11,12 @@ import Synchronization
 enum GatewayBenchmark {
     static func run(_ args: [String]) throws {
         Bench.warnIfDebug()
-        guard let corpusPath = args.first else { throw GatewayError(.usage, "usage: concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR] [--page-cache-mib N]") }
+        guard let corpusPath = args.first else { throw GatewayError(.usage, "usage: concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR] [--page-cache-mib N] [--fact-cache INSTANCES]") }
         var total = 20_000
         var connectionCounts = [1, 8, 64]
         var dbDirectory = NSTemporaryDirectory()
         var pageCacheMiB = GatewayConfiguration.WriterSettings().pageCacheMiB
+        var factCache = GatewayConfiguration.WriterSettings().factCacheInstances
         var i = 1
         while i < args.count {
             switch args[i] {
@@ -23,6 +24,7 @@ enum GatewayBenchmark {
             case "--connections": connectionCounts = args[i + 1].split(separator: ",").compactMap { Int($0) }; i += 2
             case "--db-dir": dbDirectory = args[i + 1]; i += 2
             case "--page-cache-mib": pageCacheMiB = Int(args[i + 1]) ?? pageCacheMiB; i += 2
+            case "--fact-cache": factCache = Int(args[i + 1]) ?? factCache; i += 2
             default: i += 1
             }
         }
@@ -35,6 +37,7 @@ enum GatewayBenchmark {
             var configuration = GatewayConfiguration()
             configuration.database = dbPath
             configuration.writer.pageCacheMiB = pageCacheMiB
+            configuration.writer.factCacheInstances = factCache
             configuration.inbox = nil
             configuration.http = nil
             var listener = GatewayConfiguration.MLLPListenerSettings()

@@ -103,6 +103,10 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
         package var maxBatch: Int = 256
         /// SQLite's page cache of the write connection, in MiB (``IndexConfiguration/pageCacheMiB``).
         package var pageCacheMiB: Int = 1_024
+        /// Fact instances whose unification the writer keeps for recently refreshed patients
+        /// (``IndexConfiguration/unificationCacheInstances``, ~2.5 KB each): a message about a cached patient
+        /// costs what its own facts cost; a patient outside it is refreshed in full (its whole history).
+        package var factCacheInstances: Int = 500_000
         package init() {}
     }
 
@@ -260,7 +264,7 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
 
       // Group commit: how many messages one durable transaction may hold, and the write connection's
       // SQLite page cache in MiB (an index of a million patients is about 2.6 GB on disk).
-      "writer": { "maxBatch": 256, "pageCacheMiB": 1024 },
+      "writer": { "maxBatch": 256, "pageCacheMiB": 1024, "factCacheInstances": 500000 },
 
       // Optional JSON file with retest intervals and a local-code → LOINC map (built-in defaults otherwise).
       // "facts": "concord-facts.json",

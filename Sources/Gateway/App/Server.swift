@@ -33,7 +33,11 @@ package final class Server: @unchecked Sendable {
         let facts = try Self.loadFacts(configuration.facts)
         let ledger = FactLedger(configuration: facts)
         let store = try PatientIndexStore(
-            path: configuration.database, configuration: IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB), ledger: ledger)
+            path: configuration.database, configuration: {
+                var index = IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB)
+                index.unificationCacheInstances = configuration.writer.factCacheInstances
+                return index
+            }(), ledger: ledger)
         writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
             try store.groupCommit(body)
         }
