@@ -90,11 +90,8 @@ package final class Server: @unchecked Sendable {
                 },
                 handler: { [pool, ingestService, metrics, orders] frame, connection, reply in
                     let vouched = connection.clientCommonName.flatMap { clientFacilities[$0] }
-                    let unit = {
-                        var unit = InboundUnit(raw: frame, channel: .mllp, origin: "mllp:\(connection.peer)#\(connection.id)", vouchedFacility: vouched)
-                        unit.reservedFacilities = reservedFacilities
-                        return unit
-                    }()
+                    let unit = InboundUnit(raw: frame, channel: .mllp, origin: "mllp:\(connection.peer)#\(connection.id)",
+                                           vouchedFacility: vouched, reservedFacilities: reservedFacilities)
                     // Parsed in parallel, committed in the connection's order.
                     let order = orders.order(for: connection.id)
                     let ticket = order.ticket()

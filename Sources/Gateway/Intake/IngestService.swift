@@ -19,11 +19,12 @@ package struct InboundUnit: Sendable {
     /// the re-send check would have answered with the old error.
     package var reprocessing: Int64?
 
-    package init(raw: [UInt8], channel: MessageChannel, origin: String, vouchedFacility: String? = nil) {
+    package init(raw: [UInt8], channel: MessageChannel, origin: String, vouchedFacility: String? = nil, reservedFacilities: Set<String> = []) {
         self.raw = raw
         self.channel = channel
         self.origin = origin
         self.vouchedFacility = vouchedFacility
+        self.reservedFacilities = reservedFacilities
         self.receivedAt = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
     }
 }

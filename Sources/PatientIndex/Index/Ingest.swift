@@ -139,6 +139,7 @@ extension PatientIndexStore {
                     flags += added
                     unificationCache.insert(cached, for: id)
                     incrementalRefreshes += 1
+                    // The same records as before: no review item was settled or unsettled.
                 } else {
                     // Records this ingest created hold exactly the facts it recorded for them.
                     var known: [Int64: [FactInstance]] = [:]
@@ -146,8 +147,8 @@ extension PatientIndexStore {
                     let refreshed = try ledger.refresh(enterpriseID: id, memberRecordIDs: members, known: known, in: db)
                     flags += refreshed.flags
                     unificationCache.insert(refreshed.unification, for: id)
+                    try withdrawSettledReviews(in: id, now: now)
                 }
-                try withdrawSettledReviews(in: id, now: now)
             }
         }
         return flags

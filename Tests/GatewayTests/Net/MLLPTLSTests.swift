@@ -19,6 +19,13 @@ import Testing
         return server
     }
 
+    /// The server side of mutual TLS: the generated server certificate, client certificates required
+    /// and verified against the generated CA.
+    private func mutualTLS(_ certs: NetTestCertificates) -> TLSConfiguration {
+        TLSConfiguration(certificatePath: certs.serverCertificatePath, privateKeyPath: certs.serverKeyPath,
+                         clientCAPath: certs.caPath, requireClientCertificate: true)
+    }
+
     @Test func tlsHandshakeWithGeneratedCertificateCarriesMessages() throws {
         let certs = try certificates()
         let loop = try EventLoop()
@@ -39,8 +46,7 @@ import Testing
         let loop = try EventLoop()
         defer { loop.stop() }
         let seen = NetRecorder([MLLPConnectionInfo]())
-        let tls = TLSConfiguration(certificatePath: certs.serverCertificatePath, privateKeyPath: certs.serverKeyPath,
-                                   clientCAPath: certs.caPath, requireClientCertificate: true)
+        let tls = mutualTLS(certs)
         let server = try server(tls, loop: loop, seen: seen)
         defer { server.stop() }
         let options = ClientTLSOptions(caPath: certs.caPath, certificatePath: certs.clientCertificatePath, privateKeyPath: certs.clientKeyPath)
@@ -94,8 +100,7 @@ import Testing
         let loop = try EventLoop()
         defer { loop.stop() }
         let seen = NetRecorder([MLLPConnectionInfo]())
-        let tls = TLSConfiguration(certificatePath: certs.serverCertificatePath, privateKeyPath: certs.serverKeyPath,
-                                   clientCAPath: certs.caPath, requireClientCertificate: true)
+        let tls = mutualTLS(certs)
         let server = try server(tls, loop: loop, seen: seen)
         defer { server.stop() }
         let process = Process()
@@ -123,8 +128,7 @@ import Testing
         defer { loop.stop() }
         let seen = NetRecorder([MLLPConnectionInfo]())
         let failures = NetRecorder([MLLPCloseReason]())
-        let tls = TLSConfiguration(certificatePath: certs.serverCertificatePath, privateKeyPath: certs.serverKeyPath,
-                                   clientCAPath: certs.caPath, requireClientCertificate: true)
+        let tls = mutualTLS(certs)
         let server = try server(tls, loop: loop, seen: seen, closed: failures)
         defer { server.stop() }
         // With TLS 1.3 the client's handshake completes before the server checks its certificate, so
@@ -150,8 +154,7 @@ import Testing
         let loop = try EventLoop()
         defer { loop.stop() }
         let seen = NetRecorder([MLLPConnectionInfo]())
-        let tls = TLSConfiguration(certificatePath: certs.serverCertificatePath, privateKeyPath: certs.serverKeyPath,
-                                   clientCAPath: certs.caPath, requireClientCertificate: true)
+        let tls = mutualTLS(certs)
         let server = try server(tls, loop: loop, seen: seen)
         defer { server.stop() }
         var refused = false

@@ -72,14 +72,10 @@ import Testing
     @Test func aSourceMergeTakesThePriorRecordOutOfEveryBlock() throws {
         let index = try TemporaryIndex(model: .reviewingEverything)
         let survivor = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009911")], from: Clinics.riverside).patients[0]
-        var duplicate = Patients.robertAtRiverside(mrn: "E1009999")
-        duplicate.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let duplicate = Patients.robertsSecondChart()
         let prior = try index.store.ingest([duplicate], from: Clinics.riverside, messageID: "MSG00002").patients[0]
         #expect(try !Self.filed(prior.recordID, in: index.store.db).isEmpty)
-        let a40 = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
-            patients: [Patients.robertAtRiverside(mrn: "E1009911")],
-            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
-                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+        let a40 = Patients.a40FoldingRobertsSecondChart()
         _ = try index.store.ingest(a40, messageID: nil)
         #expect(try Self.filed(prior.recordID, in: index.store.db).isEmpty)
         #expect(try Self.kept(prior.recordID, in: index.store.db) == nil)

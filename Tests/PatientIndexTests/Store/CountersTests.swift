@@ -88,10 +88,7 @@ import Testing
         let survivor = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009911")], from: Clinics.riverside, messageID: "MSG10001").patients[0]
         let prior = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009999")], from: Clinics.riverside, messageID: "MSG10002").patients[0]
         let before = try index.reader().counts().sourceRecords
-        let a40 = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
-            patients: [Patients.robertAtRiverside(mrn: "E1009911")],
-            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
-                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+        let a40 = Patients.a40FoldingRobertsSecondChart()
         _ = try index.store.ingest(a40, messageID: nil)
         #expect(try index.store.db.scalar("SELECT merged_into FROM source_records WHERE id = ?", [prior.recordID]) == .integer(survivor.recordID))
         #expect(try index.reader().counts().sourceRecords == before - 1)

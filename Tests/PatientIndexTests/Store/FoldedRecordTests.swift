@@ -12,13 +12,9 @@ import Testing
     static func folded() throws -> (index: TemporaryIndex, survivor: PatientOutcome, prior: PatientOutcome, maria: PatientOutcome) {
         let index = try TemporaryIndex(model: .reviewingEverything)
         let survivor = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009911")], from: Clinics.riverside).patients[0]
-        var duplicate = Patients.robertAtRiverside(mrn: "E1009999")
-        duplicate.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let duplicate = Patients.robertsSecondChart()
         let prior = try index.store.ingest([duplicate], from: Clinics.riverside, messageID: "MSG00002").patients[0]
-        let a40 = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
-            patients: [Patients.robertAtRiverside(mrn: "E1009911")],
-            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
-                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+        let a40 = Patients.a40FoldingRobertsSecondChart()
         _ = try index.store.ingest(a40, messageID: nil)
         let maria = try index.store.ingest([Patients.mariaAtRiverside()], from: Clinics.riverside, messageID: "MSG00003").patients[0]
         return (index, survivor, prior, maria)
@@ -113,8 +109,7 @@ extension FoldedRecordTests {
         }
         let robert = PatientIndexStore.features(of: Patients.robertAtRiverside())
         let family = try #require(robert.family)
-        var bob = Patients.robertAtRiverside(mrn: "E1009999")
-        bob.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let bob = Patients.robertsSecondChart()
         let bobGiven = try #require(PatientIndexStore.features(of: bob).given)
         // Robert's survivor and Maria are matched; the folded "Bob Chen" is not.
         #expect(try stored("family", family) == 1)

@@ -80,6 +80,21 @@ enum Patients {
             born: (1958, 11, 2), sex: .male, ssn: "301-22-9087", phone: "(217) 555-0199", street: "77 Oak St")
     }
 
+    /// Robert's second Riverside chart, registered as "Bob Chen": the duplicate an ADT^A40 later folds.
+    static func robertsSecondChart() -> PatientRecord {
+        var chart = robertAtRiverside(mrn: "E1009999")
+        chart.names = [PersonName(family: "Chen", given: ["Bob"])]
+        return chart
+    }
+
+    /// The ADT^A40 by which Riverside folds Robert's second chart (E1009999) into his first (E1009911).
+    static func a40FoldingRobertsSecondChart() -> Submission {
+        Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
+            patients: [robertAtRiverside(mrn: "E1009911")],
+            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
+                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+    }
+
     static func submission(_ records: [PatientRecord], from source: SourceSystem, messageID: String = "MSG00001",
                            facts: [ClinicalFact] = [], merges: [PatientMerge] = []) -> Submission {
         Submission(format: .hl7v2, source: source, messageID: messageID, messageType: merges.isEmpty ? "ADT^A04" : "ADT^A40",

@@ -81,8 +81,7 @@ import Testing
     @Test func notAMatchWithAFoldedRecordHoldsForItsSurvivor() throws {
         let index = try TemporaryIndex(model: .reviewingEverything)
         let survivor = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009911")], from: Clinics.riverside).patients[0]
-        var duplicate = Patients.robertAtRiverside(mrn: "E1009999")
-        duplicate.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let duplicate = Patients.robertsSecondChart()
         let prior = try index.store.ingest([duplicate], from: Clinics.riverside, messageID: "MSG00002").patients[0]
         let lakeviewRobert = Patients.record(at: Clinics.lakeview, authority: Clinics.lakeviewMRN, mrn: "99120", family: "CHEN", given: ["ROBERT"],
             born: (1958, 11, 2), sex: .male, phone: "217-555-0199", street: "77 Oak Street")
@@ -90,10 +89,7 @@ import Testing
         let item = try #require(try Self.openItem(index, record: other.recordID, candidate: prior.enterpriseID))
         let decided = try index.store.decide(reviewID: item.id, isMatch: false, actor: "steward:akim", reason: "different Robert")
 
-        let a40 = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
-            patients: [Patients.robertAtRiverside(mrn: "E1009911")],
-            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
-                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+        let a40 = Patients.a40FoldingRobertsSecondChart()
         _ = try index.store.ingest(a40, messageID: nil)
         let home = try #require(try IndexRows.enterpriseID(ofRecord: survivor.recordID, in: index.store.db))
         #expect(try IndexRows.enterpriseID(ofRecord: prior.recordID, in: index.store.db) == home)

@@ -109,15 +109,11 @@ import Testing
     @Test func anA40FoldsThePriorRecordIntoTheSurvivor() throws {
         let index = try TemporaryIndex(model: .reviewingEverything)
         let survivor = try index.store.ingest([Patients.robertAtRiverside(mrn: "E1009911")], from: Clinics.riverside).patients[0]
-        var duplicate = Patients.robertAtRiverside(mrn: "E1009999")
-        duplicate.names = [PersonName(family: "Chen", given: ["Bob"])]
+        let duplicate = Patients.robertsSecondChart()
         let prior = try index.store.ingest([duplicate], from: Clinics.riverside).patients[0]
         #expect(prior.enterpriseID != survivor.enterpriseID)
 
-        let a40 = Submission(format: .hl7v2, source: Clinics.riverside, messageID: "MSG00040", messageType: "ADT^A40", event: .merge,
-            patients: [Patients.robertAtRiverside(mrn: "E1009911")],
-            merges: [PatientMerge(survivor: 0, priorIdentifiers: [PatientIdentifier(value: "E1009999", authority: Clinics.riversideMRN, type: "MR")],
-                provenance: Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "MSG00040", position: "MRG"))])
+        let a40 = Patients.a40FoldingRobertsSecondChart()
         let outcome = try index.store.ingest(a40, messageID: nil)
         #expect(outcome.sourceMerges == [SourceMergeOutcome(priorRecordID: prior.recordID, survivorRecordID: survivor.recordID, enterpriseID: survivor.enterpriseID)])
         let reader = try index.reader()
