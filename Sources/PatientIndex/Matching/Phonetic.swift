@@ -52,35 +52,45 @@ package enum NYSIIS {
         else if ["DT", "RT", "RD", "NT", "ND"].contains(where: { has(suffix: $0) }) {
             s.replaceSubrange((s.count - 2)..., with: [UInt8(ascii: "D")])
         }
-        func vowel(_ c: UInt8) -> Bool { "AEIOU".utf8.contains(c) }
+        func vowel(_ c: UInt8) -> Bool {
+            switch c {
+            case UInt8(ascii: "A"), UInt8(ascii: "E"), UInt8(ascii: "I"), UInt8(ascii: "O"), UInt8(ascii: "U"): true
+            default: false
+            }
+        }
         var key: [UInt8] = [s[0]]
+        key.reserveCapacity(s.count + 1)
         var i = 1
         while i < s.count {
             let c = s[i]
             let next: UInt8? = i + 1 < s.count ? s[i + 1] : nil
-            var chunk: [UInt8]
+            // The replacement of this letter: one byte, or two (`second` is 0 when there is none).
+            var first = c, second: UInt8 = 0
             if c == UInt8(ascii: "E"), next == UInt8(ascii: "V") {
-                chunk = Array("AF".utf8); i += 1
+                first = UInt8(ascii: "A"); second = UInt8(ascii: "F"); i += 1
             } else if vowel(c) {
-                chunk = [UInt8(ascii: "A")]
+                first = UInt8(ascii: "A")
             } else {
                 switch c {
-                case UInt8(ascii: "Q"): chunk = [UInt8(ascii: "G")]
-                case UInt8(ascii: "Z"): chunk = [UInt8(ascii: "S")]
-                case UInt8(ascii: "M"): chunk = [UInt8(ascii: "N")]
-                case UInt8(ascii: "K"): chunk = [next == UInt8(ascii: "N") ? UInt8(ascii: "N") : UInt8(ascii: "C")]
+                case UInt8(ascii: "Q"): first = UInt8(ascii: "G")
+                case UInt8(ascii: "Z"): first = UInt8(ascii: "S")
+                case UInt8(ascii: "M"): first = UInt8(ascii: "N")
+                case UInt8(ascii: "K"): first = next == UInt8(ascii: "N") ? UInt8(ascii: "N") : UInt8(ascii: "C")
                 case UInt8(ascii: "S") where i + 2 < s.count && s[i + 1] == UInt8(ascii: "C") && s[i + 2] == UInt8(ascii: "H"):
-                    chunk = Array("SS".utf8); i += 2
+                    first = UInt8(ascii: "S"); second = UInt8(ascii: "S"); i += 2
                 case UInt8(ascii: "P") where next == UInt8(ascii: "H"):
-                    chunk = [UInt8(ascii: "F")]; i += 1
+                    first = UInt8(ascii: "F"); i += 1
                 case UInt8(ascii: "H") where !vowel(s[i - 1]) || next.map { !vowel($0) } ?? true:
-                    chunk = [vowel(s[i - 1]) ? UInt8(ascii: "A") : s[i - 1]]
+                    first = vowel(s[i - 1]) ? UInt8(ascii: "A") : s[i - 1]
                 case UInt8(ascii: "W") where vowel(s[i - 1]):
-                    chunk = [s[i - 1]]
-                default: chunk = [c]
+                    first = s[i - 1]
+                default: break
                 }
             }
-            if let last = chunk.last, last != key.last { key.append(contentsOf: chunk) }
+            if (second != 0 ? second : first) != key.last {
+                key.append(first)
+                if second != 0 { key.append(second) }
+            }
             i += 1
         }
         if key.count > 1, key.last == UInt8(ascii: "S") { key.removeLast() }

@@ -7,6 +7,37 @@ package enum MatchText {
     /// apostrophes and periods removed (`O'Brien` → `OBRIEN`, `St.` → `ST`), every other punctuation
     /// mark (hyphen, comma, slash) turned into a space.
     package static func fold(_ text: String) -> String {
+        if let ascii = foldASCII(text) { return ascii }
+        return foldUnicode(text)
+    }
+
+    /// ``fold(_:)`` for all-ASCII text (nearly every name, address and phone a feed sends), byte by byte
+    /// without Foundation's folding; `nil` when the text has a non-ASCII byte.
+    static func foldASCII(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            for byte in bytes {
+                switch byte {
+                case 0x61...0x7A: break
+                case 0x41...0x5A, 0x30...0x39: break
+                case 0x27, 0x60, 0x2E: continue  // ' ` .
+                case 0x80...: return nil
+                default:
+                    if !out.isEmpty { pendingSpace = true }
+                    continue
+                }
+                if pendingSpace { out.append(0x20); pendingSpace = false }
+                out.append(byte >= 0x61 ? byte - 0x20 : byte)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// ``fold(_:)`` by Foundation's diacritic, case and width folding, then scalar by scalar.
+    static func foldUnicode(_ text: String) -> String {
         let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
         var out: [UInt8] = []
         out.reserveCapacity(folded.utf8.count)

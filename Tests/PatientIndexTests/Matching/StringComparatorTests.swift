@@ -58,4 +58,21 @@ struct StringComparatorTests {
     func fold(text: String, folded: String) {
         #expect(MatchText.fold(text) == folded)
     }
+
+    /// The byte-by-byte ASCII path gives what Foundation's folding gives, for every ASCII character
+    /// (controls, punctuation, DEL) in every position; text with any other character takes Foundation's.
+    @Test("ASCII text folds byte by byte exactly as by Foundation")
+    func asciiFoldingAgreesWithFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        var samples = (0..<128).map { String(UnicodeScalar(UInt8($0))) + "a" + String(UnicodeScalar(UInt8($0))) + "B c" }
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0...14, using: &generator)
+            samples.append(String(decoding: (0..<length).map { _ in UInt8.random(in: 0...127, using: &generator) }, as: UTF8.self))
+        }
+        for text in samples {
+            #expect(MatchText.foldASCII(text) == MatchText.foldUnicode(text), "\(Array(text.utf8))")
+        }
+        #expect(MatchText.foldASCII("Zoë") == nil)
+        #expect(MatchText.fold("Zoë") == "ZOE")
+    }
 }
