@@ -117,9 +117,10 @@ struct DuplicateTestRules: Sendable {
     private func retestMemo(_ group: UnifiedGroup) -> RetestMemo? {
         if let memo = group.retestMemo, memo.catalog == catalog.identity { return memo }
         guard case .result(let o) = group.body, let time = o.effectiveTime ?? o.issued, let source = group.provenances.first?.source else { return nil }
+        let resolution = catalog.resolution(for: o.code, facility: source.facility)
         let memo = RetestMemo(
-            catalog: catalog.identity, rule: catalog.rule(for: o.code, facility: source.facility),
-            loinc: catalog.loinc(for: o.code, facility: source.facility), facilityKey: source.key, time: time, instant: time.instant,
+            catalog: catalog.identity, rule: resolution.ruleIndex.map { catalog.rules[$0] },
+            loinc: resolution.loinc, facilityKey: source.key, time: time, instant: time.instant,
             placerOrderNumber: o.placerOrderNumber, fillerOrderNumber: o.fillerOrderNumber)
         group.retestMemo = memo
         return memo

@@ -60,8 +60,9 @@ struct FactFeatures {
         }
         switch body {
         case .result(let o):
-            let key = catalog.testKey(for: o.code, facility: facility)
-            let loinc = catalog.loinc(for: o.code, facility: facility)
+            let resolution = catalog.resolution(for: o.code, facility: facility)
+            let key = resolution.testKey
+            let loinc = resolution.loinc
             self.testKey = key
             self.loinc = loinc
             self.value = o.value.map { ComparableResultValue($0, unit: o.unit, loinc: loinc) }

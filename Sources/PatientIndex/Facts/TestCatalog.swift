@@ -1,5 +1,6 @@
 import Foundation
 import Clinical
+import Synchronization
 
 /// The configuration turned into lookups: which test a code is (LOINC, mapped local code, or the local
 /// code itself), which retest rule covers it, and which tests an order code stands for.
@@ -16,6 +17,27 @@ struct TestCatalog: Sendable {
     private final class Token: Sendable {}
     private let token = Token()
     var identity: ObjectIdentifier { ObjectIdentifier(token) }
+    /// What this catalog says about each test code seen, by facility and codings (copies share it).
+    private let memo = Memo()
+
+    /// What the catalog says about one test code at one facility.
+    struct Resolution: Sendable {
+        /// ``loinc(for:facility:)``.
+        let loinc: String?
+        /// ``testKey(for:facility:)``.
+        let testKey: String
+        /// ``rule(for:facility:)``, as an index into ``rules``.
+        let ruleIndex: Int?
+    }
+
+    /// Remembered resolutions. Every unification and every duplicate-test pass asks about every fact it
+    /// sees, and answering normalizes each coding's key (string building, code-system canonicalization):
+    /// a feed uses a few hundred test codes, so nearly every question has been asked before. Shared by
+    /// the parsing workers and the writer; emptied when it reaches ``limit`` entries.
+    private final class Memo: Sendable {
+        let resolutions = Mutex<[String: Resolution]>([:])
+        static let limit = 50_000
+    }
 
     init(_ configuration: FactConfiguration) {
         var map: [String: String] = [:]
@@ -66,9 +88,54 @@ struct TestCatalog: Sendable {
 
     static func asciiTrimmedUpper(_ text: String) -> String? { asciiTrimmedUpper(text[...]) }
 
+    /// The resolution of a test code at a facility, remembered (see ``Memo``).
+    func resolution(for code: Code, facility: String) -> Resolution {
+        let key = Self.memoKey(code, facility: facility)
+        if let known = memo.resolutions.withLock({ $0[key] }) { return known }
+        let resolution = resolve(code, facility: facility)
+        memo.resolutions.withLock { table in
+            if table.count >= Memo.limit { table.removeAll(keepingCapacity: true) }
+            table[key] = resolution
+        }
+        return resolution
+    }
+
+    /// The facility and every coding's system and code: all a resolution depends on (not displays).
+    static func memoKey(_ code: Code, facility: String) -> String {
+        var key = facility
+        func append(_ code: Code) {
+            if let system = code.system { key += "\u{1F}S"; key += system } else { key += "\u{1F}N" }
+            key += "\u{1E}"
+            key += code.code
+            for translation in code.translations { append(translation) }
+        }
+        append(code)
+        return key
+    }
+
+    /// A resolution computed afresh (``resolution(for:facility:)`` remembers it).
+    func resolve(_ code: Code, facility: String) -> Resolution {
+        let loinc = computeLOINC(for: code, facility: facility)
+        let testKey = loinc.map { "LN|" + (UnitNormalization.identityAlias[$0] ?? $0) } ?? Self.localKey(code, facility: facility)
+        var rule: Int?
+        if let loinc, let i = ruleIndex[Self.normalizeKey(loinc)] {
+            rule = i
+        } else {
+            for coding in code.allCodings {
+                if let system = coding.system, let i = ruleIndex[Self.normalizeKey(system + "|" + coding.code)] { rule = i; break }
+                if let i = ruleIndex[Self.normalizeKey(facility + "|" + coding.code)] { rule = i; break }
+            }
+        }
+        return Resolution(loinc: loinc, testKey: testKey, ruleIndex: rule)
+    }
+
     /// The LOINC code of a test code: a LOINC coding, else the first coding the local code map knows
     /// (by `system|code`, then by `facility|code`).
     func loinc(for code: Code, facility: String) -> String? {
+        resolution(for: code, facility: facility).loinc
+    }
+
+    private func computeLOINC(for code: Code, facility: String) -> String? {
         if let loinc = code.loinc { return loinc }
         for coding in code.allCodings {
             if let system = coding.system, let mapped = map[Self.normalizeKey(system + "|" + coding.code)] { return mapped }
@@ -80,22 +147,16 @@ struct TestCatalog: Sendable {
     /// The key a test is compared by: `LN|<LOINC>` (with IFCC/NGSP HbA1c codes as one analyte), or for a
     /// code without LOINC the facility-qualified local code (local code systems collide across clinics).
     func testKey(for code: Code, facility: String) -> String {
-        if let loinc = loinc(for: code, facility: facility) { return "LN|" + (UnitNormalization.identityAlias[loinc] ?? loinc) }
-        return Self.localKey(code, facility: facility)
+        resolution(for: code, facility: facility).testKey
     }
 
     static func localKey(_ code: Code, facility: String) -> String {
         (facility + "|" + (code.system ?? "") + "|" + code.code).uppercased()
     }
 
-    /// The retest rule for a test code, with the code the rule matched.
+    /// The retest rule for a test code.
     func rule(for code: Code, facility: String) -> RetestRule? {
-        if let loinc = loinc(for: code, facility: facility), let i = ruleIndex[Self.normalizeKey(loinc)] { return rules[i] }
-        for coding in code.allCodings {
-            if let system = coding.system, let i = ruleIndex[Self.normalizeKey(system + "|" + coding.code)] { return rules[i] }
-            if let i = ruleIndex[Self.normalizeKey(facility + "|" + coding.code)] { return rules[i] }
-        }
-        return nil
+        resolution(for: code, facility: facility).ruleIndex.map { rules[$0] }
     }
 
     /// The retest rule for a LOINC code.

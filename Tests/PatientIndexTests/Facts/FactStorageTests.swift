@@ -25,6 +25,47 @@ private typealias F = FactFixtures
         #expect(TestCatalog.normalizeKey(key) == expected)
     }
 
+    /// The catalog remembers its answers by facility and codings: each remembered answer is the one it
+    /// computes afresh, and codes that differ only in facility, in having a system, or in a translation
+    /// are told apart (asked twice, in two orders, so a wrong shared key would show).
+    @Test func rememberedCatalogAnswersAreTheFreshOnes() {
+        let configuration = FactConfiguration(
+            retestIntervals: [RetestRule(codes: ["4548-4"], name: "HbA1c", minimumIntervalDays: 90),
+                              RetestRule(codes: ["NORTH VALLEY LAB|K"], name: "Potassium (local)", minimumIntervalDays: 1)],
+            localCodeMap: ["North Valley Lab|GLU": "2345-7", "urn:oid:2.16.840.1.113883.3.1|A1C": "4548-4"])
+        let codes: [Code] = [
+            Code(system: CodeSystem.loinc, code: "4548-4", display: "HbA1c"),
+            Code(system: nil, code: "GLU", display: "Glucose"),
+            Code(system: "urn:oid:2.16.840.1.113883.3.1", code: "A1C", display: "A1c"),
+            Code(system: nil, code: "A1C", display: "A1c"),
+            Code(system: nil, code: "K", display: "Potassium"),
+            Code(system: "", code: "K", display: "Potassium"),
+            Code(system: nil, code: "X1", display: "Local", translations: [Code(system: CodeSystem.loinc, code: "4548-4", display: nil)]),
+            Code(system: nil, code: "X1", display: "Local"),
+        ]
+        for order in [codes, codes.reversed()] {
+            let catalog = TestCatalog(configuration)
+            for _ in 0..<2 {
+                for code in order {
+                    for facility in ["North Valley Lab", "Riverside Clinic"] {
+                        let fresh = catalog.resolve(code, facility: facility)
+                        let remembered = catalog.resolution(for: code, facility: facility)
+                        #expect(remembered.loinc == fresh.loinc, "\(code) at \(facility)")
+                        #expect(remembered.testKey == fresh.testKey, "\(code) at \(facility)")
+                        #expect(remembered.ruleIndex == fresh.ruleIndex, "\(code) at \(facility)")
+                    }
+                }
+            }
+            #expect(catalog.loinc(for: codes[1], facility: "North Valley Lab") == "2345-7")
+            #expect(catalog.loinc(for: codes[1], facility: "Riverside Clinic") == nil)
+            #expect(catalog.rule(for: codes[2], facility: "Riverside Clinic")?.name == "HbA1c")
+            #expect(catalog.rule(for: codes[3], facility: "Riverside Clinic") == nil)
+            #expect(catalog.rule(for: codes[4], facility: "North Valley Lab")?.name == "Potassium (local)")
+            #expect(catalog.rule(for: codes[6], facility: "Riverside Clinic")?.name == "HbA1c")
+            #expect(catalog.rule(for: codes[7], facility: "Riverside Clinic") == nil)
+        }
+    }
+
     @Test func asciiUpperLeavesNonASCIIToFoundation() {
         #expect(TestCatalog.asciiTrimmedUpper("  hba1c ") == "HBA1C")
         #expect(TestCatalog.asciiTrimmedUpper("LOINC") == "LOINC")
