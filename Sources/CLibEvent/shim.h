@@ -25,6 +25,18 @@
 /* Calls Swift cannot make directly: OpenSSL macros, TAILQ walking, and constants whose C type Swift
    imports awkwardly. Each is a one-line forwarder; no logic lives here. */
 
+/* Lowers (or raises) the scheduling priority of the calling thread alone: on Linux, setpriority with
+   PRIO_PROCESS and a thread id applies to that thread. */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int concord_set_thread_nice(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+}
+static inline int concord_thread_nice(void) {
+    return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+}
+
 static inline int concord_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) {
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
 }

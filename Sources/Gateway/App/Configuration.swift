@@ -16,6 +16,7 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
     /// Bearer tokens, stored as SHA-256 hex digests with a name and a role.
     package var tokens: [TokenSettings] = []
     package var writer: WriterSettings = WriterSettings()
+    package var workers: WorkerSettings = WorkerSettings()
     /// Path of a JSON file with the fact ledger's configuration (retest intervals, local-code map); the
     /// built-in defaults when absent.
     package var facts: String? = nil
@@ -107,6 +108,17 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
         /// (``IndexConfiguration/unificationCacheInstances``, ~2.5 KB each): a message about a cached patient
         /// costs what its own facts cost; a patient outside it is refreshed in full (its whole history).
         package var factCacheInstances: Int = 500_000
+        package init() {}
+    }
+
+    /// The threads that parse, map and prepare messages and answer HTTP reads.
+    package struct WorkerSettings: Sendable, Codable, Equatable {
+        package var threads: Int = 2
+        /// The workers' scheduling niceness (0 to 19; the writer and the network thread stay at 0). Every
+        /// message passes through the one writer, so under load it is the stage to keep on a core: with the
+        /// workers at 5 the writer is not made to wait behind a parse, and 64 connections on 2 cores ACK
+        /// ~1.1× more messages per second (bench/RESULTS.md). 0 treats all threads alike.
+        package var nice: Int = 5
         package init() {}
     }
 
@@ -265,6 +277,10 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
       // Group commit: how many messages one durable transaction may hold, and the write connection's
       // SQLite page cache in MiB (an index of a million patients is about 2.6 GB on disk).
       "writer": { "maxBatch": 256, "pageCacheMiB": 1024, "factCacheInstances": 500000 },
+
+      // Parsing and HTTP-read threads, and their niceness: above 0 the one writer every message passes
+      // through gets the CPU first when both want it (0 to 19; 0 treats all threads alike).
+      "workers": { "threads": 2, "nice": 5 },
 
       // Optional JSON file with retest intervals and a local-code → LOINC map (built-in defaults otherwise).
       // "facts": "concord-facts.json",

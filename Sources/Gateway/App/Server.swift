@@ -26,7 +26,7 @@ package final class Server: @unchecked Sendable {
     private let orders = ConnectionOrders()
 
     /// Opens the database and starts the writer and workers (listeners start with ``start()``).
-    package init(configuration: GatewayConfiguration, workers: Int = 2) throws {
+    package init(configuration: GatewayConfiguration) throws {
         self.configuration = configuration
         let directory = (configuration.database as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -44,7 +44,7 @@ package final class Server: @unchecked Sendable {
         ingestService = IngestService(writer: writer, metrics: metrics, ledger: ledger)
         operations = Operations(writer: writer, ingestService: ingestService, metrics: metrics)
         let path = configuration.database
-        pool = WorkerPool(threads: workers) { API.Context(reader: try PatientIndexReader(path: path, ledger: FactLedger(configuration: facts))) }
+        pool = WorkerPool(threads: max(1, configuration.workers.threads), nice: configuration.workers.nice) { API.Context(reader: try PatientIndexReader(path: path, ledger: FactLedger(configuration: facts))) }
         do {
             loop = try EventLoop(name: "concord-net")
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+internal import CLibEvent
 
 /// A small pool of plain threads for CPU and read work (parsing, mapping, read queries), each with its
 /// own state (for example its own read-only database connection, which SQLite wants per thread).
@@ -11,10 +12,15 @@ package final class WorkerPool<State>: @unchecked Sendable {
     private var stopping = false
     private var running = 0
 
-    /// Starts `threads` threads; `makeState` runs once on each thread before it takes work.
-    package init(threads: Int, name: String = "concord-worker", makeState: @escaping @Sendable () throws -> State) {
+    /// Starts `threads` threads; `makeState` runs once on each thread before it takes work. `nice`: the
+    /// threads' scheduling niceness (0 leaves them as they are).
+    package init(threads: Int, nice: Int = 0, name: String = "concord-worker", makeState: @escaping @Sendable () throws -> State) {
+        let nice = min(max(nice, 0), 19)
         for i in 0..<max(1, threads) {
             let thread = Thread { [unowned self] in
+                if nice != 0, concord_set_thread_nice(Int32(nice)) != 0 {
+                    Log.warning("worker \(i) could not take niceness \(nice): errno \(errno)")
+                }
                 let state: State
                 do { state = try makeState() } catch {
                     Log.error("worker \(i) could not start: \(error)")
@@ -30,6 +36,9 @@ package final class WorkerPool<State>: @unchecked Sendable {
             thread.start()
         }
     }
+
+    /// The calling thread's scheduling niceness.
+    package static var currentThreadNice: Int { Int(concord_thread_nice()) }
 
     /// Queues `work` to run on one of the pool's threads with that thread's state.
     package func submit(_ work: @escaping (State) -> Void) {

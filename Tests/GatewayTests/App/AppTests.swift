@@ -179,6 +179,20 @@ import PatientIndex
         #expect(GatewayConfiguration().writer.pageCacheMiB == 1_024)
     }
 
+    @Test func workersDefaultToNiceFiveAndAPartialSectionKeepsTheRest() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-workers-\(UUID().uuidString).json")
+        try Data(#"{"workers": {"nice": 0}}"#.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let config = try GatewayConfiguration.load(path: url.path)
+        #expect(config.workers.nice == 0)
+        #expect(config.workers.threads == 2)
+        #expect(GatewayConfiguration().workers.nice == 5)
+        let example = FileManager.default.temporaryDirectory.appendingPathComponent("concord-example-w-\(UUID().uuidString).json")
+        try Data(GatewayConfiguration.example.utf8).write(to: example)
+        defer { try? FileManager.default.removeItem(at: example) }
+        #expect(try GatewayConfiguration.load(path: example.path).workers == GatewayConfiguration.WorkerSettings())
+    }
+
     @Test func commentsInsideStringsAreKept() throws {
         let text = #"{ "database": "//server/share/db.sqlite" // where\n, "logLevel": "debug" }"#
         let stripped = String(decoding: GatewayConfiguration.stripComments(Data(text.utf8)), as: UTF8.self)
@@ -197,6 +211,30 @@ import PatientIndex
             #expect(error.code == .configuration)
             #expect(error.reason.contains(".mllp[0].port"))
         }
+    }
+}
+
+@Suite struct WorkerPoolTests {
+    /// Worker threads run at the niceness they were given (the writer's thread, not in the pool, stays
+    /// where it was); out-of-range values are clamped.
+    @Test(arguments: [(7, 7), (0, -1), (40, 19)])
+    func workersRunAtTheirNiceness(given: Int, expected: Int) {
+        let before = WorkerPool<Int>.currentThreadNice
+        let pool = WorkerPool<Int>(threads: 2, nice: given) { 0 }
+        defer { pool.stop() }
+        let seen = Mutex<[Int]>([])
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<4 {
+            pool.submit { _ in
+                seen.withLock { $0.append(WorkerPool<Int>.currentThreadNice) }
+                done.signal()
+            }
+        }
+        for _ in 0..<4 { done.wait() }
+        // 0 leaves the threads as they started: at the niceness of the thread that made them.
+        let want = expected == -1 ? before : expected
+        #expect(seen.withLock { $0 } == [want, want, want, want])
+        #expect(WorkerPool<Int>.currentThreadNice == before)
     }
 }
 
