@@ -11,12 +11,14 @@ import Synchronization
 enum GatewayBenchmark {
     static func run(_ args: [String]) throws {
         Bench.warnIfDebug()
-        guard let corpusPath = args.first else { throw GatewayError(.usage, "usage: concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR] [--page-cache-mib N] [--fact-cache INSTANCES]") }
+        guard let corpusPath = args.first else { throw GatewayError(.usage, "usage: concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR] [--page-cache-mib N] [--fact-cache INSTANCES] [--worker-nice N] [--sql-profile]") }
         var total = 20_000
         var connectionCounts = [1, 8, 64]
         var dbDirectory = NSTemporaryDirectory()
         var pageCacheMiB = GatewayConfiguration.WriterSettings().pageCacheMiB
         var factCache = GatewayConfiguration.WriterSettings().factCacheInstances
+        var sqlProfile = false
+        var workerNice = GatewayConfiguration.WorkerSettings().nice
         var i = 1
         while i < args.count {
             switch args[i] {
@@ -25,6 +27,8 @@ enum GatewayBenchmark {
             case "--db-dir": dbDirectory = args[i + 1]; i += 2
             case "--page-cache-mib": pageCacheMiB = Int(args[i + 1]) ?? pageCacheMiB; i += 2
             case "--fact-cache": factCache = Int(args[i + 1]) ?? factCache; i += 2
+            case "--sql-profile": sqlProfile = true; i += 1
+            case "--worker-nice": workerNice = Int(args[i + 1]) ?? workerNice; i += 2
             default: i += 1
             }
         }
@@ -38,6 +42,7 @@ enum GatewayBenchmark {
             configuration.database = dbPath
             configuration.writer.pageCacheMiB = pageCacheMiB
             configuration.writer.factCacheInstances = factCache
+            configuration.workers.nice = workerNice
             configuration.inbox = nil
             configuration.http = nil
             var listener = GatewayConfiguration.MLLPListenerSettings()
@@ -88,6 +93,7 @@ enum GatewayBenchmark {
             let samples = latencies.withLock { $0 }
             let commits = server.writer.commitCounts
             let writerCPU = server.writer.cpuSeconds
+            if sqlProfile { try printStatementProfile(server, messages: accepted.load(ordering: .relaxed)) }
             server.stop()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
             let ok = accepted.load(ordering: .relaxed)
@@ -100,6 +106,25 @@ enum GatewayBenchmark {
             // in-process clients). Less sensitive to other load on the machine than the rates.
             Bench.report("gateway.mllp", "writer_cpu_us_per_msg_c\(connections)", writerCPU / Double(max(ok, 1)) * 1e6, unit: "us", extra: extra)
             Bench.report("gateway.mllp", "process_cpu_us_per_msg_c\(connections)", processCPU / Double(max(ok, 1)) * 1e6, unit: "us", extra: extra)
+        }
+    }
+
+    /// Where the writer's statements went: runs per message and VM steps per run, most-run first (read on
+    /// the writer thread, whose connection the statements belong to).
+    static func printStatementProfile(_ server: Server, messages: Int) throws {
+        let done = DispatchSemaphore(value: 0)
+        let profile = Mutex<[(sql: String, runs: Int, steps: Int)]>([])
+        server.writer.submit({ store in store.db.statementProfile() }, completion: { result in
+            profile.withLock { $0 = (try? result.get()) ?? [] }
+            done.signal()
+        })
+        done.wait()
+        let entries = profile.withLock { $0 }
+        let per = Double(max(messages, 1))
+        print(String(format: "sql profile: %.1f statements per message", Double(entries.reduce(0) { $0 + $1.runs }) / per))
+        for entry in entries.prefix(50) {
+            let sql = entry.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            print(String(format: "%8.2f/msg %8.1f steps/run  ", Double(entry.runs) / per, Double(entry.steps) / Double(max(entry.runs, 1))) + sql.prefix(160))
         }
     }
 

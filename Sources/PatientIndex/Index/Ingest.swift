@@ -329,7 +329,8 @@ extension PatientIndexStore {
                 if let ep = row.string(1), ep != excluding { enterpriseIDs.insert(ep) }
             }
         }
-        let notAMatch = Set(try db.rows("SELECT record_b FROM not_a_match WHERE record_a = ? UNION SELECT record_a FROM not_a_match WHERE record_b = ?",
+        // UNION ALL: the Set removes repeats, and a UNION would build a temporary b-tree on every ingest.
+        let notAMatch = Set(try db.rows("SELECT record_b FROM not_a_match WHERE record_a = ? UNION ALL SELECT record_a FROM not_a_match WHERE record_b = ?",
             [recordID, recordID]).compactMap { $0.int(0) })
         var gathered: [(enterpriseID: String, memberIDs: [Int64], features: [MatchFeatures])] = []
         for enterpriseID in enterpriseIDs.sorted() {
@@ -738,16 +739,3 @@ struct SharedValueInserts {
     static let searchTerms = SharedValueInserts(table: "search_terms", column: "term", shared: "enterprise_id")
 }
 
-/// The statements that read the blocks of several blocking keys at once: `statements[n]` reads `n` blocks,
-/// each bound as key and row limit, and gives rows of (block number, record id, enterprise id). Built once,
-/// so each statement keeps one address for the statement cache.
-enum BlockLookups {
-    static let maxKeys = 32
-    static let statements: [String] = (0...maxKeys).map { n in
-        (0..<n).map {
-            // Each arm a co-routine (a `LIMIT` on the blocking_keys side alone would be materialized).
-            "SELECT * FROM (SELECT \($0), b.record_id, l.enterprise_id FROM blocking_keys b JOIN links l ON l.record_id = b.record_id "
-                + "WHERE b.key = ? LIMIT ?)"
-        }.joined(separator: " UNION ALL ")
-    }
-}
