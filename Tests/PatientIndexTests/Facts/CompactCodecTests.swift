@@ -45,6 +45,27 @@ private typealias F = FactFixtures
         #expect(try CompactCodec.decode(Provenance.self, from: CompactCodec.encode(Self.provenance)) == Self.provenance)
     }
 
+    /// A unified fact spliced from its body's and provenance's encodings is byte for byte the one encoded
+    /// whole, for every kind of fact, for a body large enough to need a two-byte length, and for each state;
+    /// what is not such an encoding is refused.
+    @Test func unifiedFactsSplicedFromTheirPartsAreTheEncodedOnes() throws {
+        let long = FactBody.result(Observation(code: Self.code, value: .text(String(repeating: "x", count: 300)), note: String(repeating: "é", count: 90)))
+        let provenances = [Self.provenance, F.provenance(F.lakeside, .fhir, "B", "entry[1]"), Provenance(source: SourceSystem(facility: "X"), format: .ccda)]
+        for body in Self.bodies + [long] {
+            for provenance in provenances {
+                for state in ["current", "superseded", "withdrawn"] {
+                    let whole = try CompactCodec.encode(UnifiedFact(id: "", body: body, provenances: [provenance], state: state))
+                    let spliced = CompactCodec.unifiedWithOneSource(body: try CompactCodec.encode(body), provenance: try CompactCodec.encode(provenance), state: state)
+                    #expect(spliced == whole)
+                }
+            }
+        }
+        let body = try CompactCodec.encode(Self.bodies[1]), provenance = try CompactCodec.encode(Self.provenance)
+        #expect(CompactCodec.unifiedWithOneSource(body: provenance, provenance: body, state: "current") == nil)
+        #expect(CompactCodec.unifiedWithOneSource(body: Array(body.dropLast()), provenance: provenance, state: "current") == nil)
+        #expect(CompactCodec.unifiedWithOneSource(body: [], provenance: provenance, state: "current") == nil)
+    }
+
     @Test func flagsRoundTrip() throws {
         let earlier = FlaggedTest(factID: "F-1", code: Self.code, time: Self.time, value: "7.8 %", provenance: Self.provenance)
         let later = FlaggedTest(factID: "F-2", code: Self.code, time: nil, value: nil, provenance: Self.provenance)

@@ -85,6 +85,38 @@ import Testing
         return out
     }
 
+    /// A new patient's unified facts are prepared on the parsing worker (most spliced from the encodings
+    /// made for `fact_instance`) and written as they are; they must be the rows the writer's own refresh
+    /// writes. Every kind of fact, corrections of one another, and facts of two patients in one message.
+    @Test(arguments: [4, 5, 6])
+    func aNewPatientsPreparedUnifiedFactsAreTheWritersOwn(seed: Int) throws {
+        let prepared = try TemporaryIndex()
+        let refreshed = try TemporaryIndex()
+        var dice = Dice(state: UInt64(seed))
+        var preparedAhead = 0
+        for step in 0..<12 {
+            let mrn = "E2\(seed)\(step)"
+            var first = Patients.mariaAtRiverside(mrn: mrn)
+            first.names = [PersonName(family: "Patient\(step)x\(seed)", given: ["Given\(dice.next(1000))"])]
+            first.ssn = nil
+            let provenance = Provenance(source: Clinics.riverside, format: .hl7v2, messageID: "NEW\(step)", position: "OBX")
+            var earlier: [ClinicalFact] = []
+            var facts = Self.facts(step: step, dice: &dice, earlier: &earlier, source: Clinics.riverside)
+            for (k, body) in CompactCodecTests.bodies.enumerated() where dice.next(2) == 0 {
+                var positioned = provenance
+                positioned.position = "SEG[\(k)]"
+                facts.append(ClinicalFact(subject: 0, body: body, provenance: positioned))
+            }
+            let submission = Patients.submission([first], from: Clinics.riverside, messageID: "NEW\(step)", facts: facts)
+            let ahead = try PatientIndexStore.prepare(submission, ledger: prepared.store.ledger)
+            if ahead.newPatientFacts[0] != nil { preparedAhead += 1 }
+            _ = try prepared.store.ingest(ahead, messageID: nil)
+            _ = try refreshed.store.ingest(submission, messageID: nil)
+            #expect(try Self.derived(prepared.store) == Self.derived(refreshed.store), "seed \(seed) step \(step)")
+        }
+        #expect(preparedAhead >= 6)
+    }
+
     @Test(arguments: [1, 2, 3])
     func incrementalRefreshesMatchFullRefreshesMessageByMessage(seed: Int) throws {
         let cached = try TemporaryIndex()
