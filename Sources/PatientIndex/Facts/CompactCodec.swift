@@ -104,11 +104,12 @@ private func writeVarint(_ value: UInt64, into out: inout [UInt8]) {
 
 /// The UTF-8 bytes of `s`, copied in one piece from the string's own storage (appending the UTF-8 view
 /// element by element was ~4 % of a gateway message's instructions: an encoded fact is mostly strings).
+/// (`withUTF8`, not `utf8.withContiguousStorageIfAvailable`: that one declines small strings, which are
+/// most of them.)
 @inline(__always)
 private func appendUTF8(_ s: String, into out: inout [UInt8]) {
-    if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
-        out.append(contentsOf: s.utf8)
-    }
+    var s = s
+    s.withUTF8 { out.append(contentsOf: $0) }
 }
 
 private func varintSize(_ value: UInt64) -> Int {
@@ -695,14 +696,14 @@ private struct LeafWriter {
 
     mutating func string(_ s: String) {
         writeVarint(UInt64(s.utf8.count), into: &out)
-        out.append(contentsOf: s.utf8)
+        appendUTF8(s, into: &out)
     }
 
     /// An optional string: 0 for nil, else length + 1 and the bytes.
     mutating func optional(_ s: String?) {
         guard let s else { out.append(0); return }
         writeVarint(UInt64(s.utf8.count) + 1, into: &out)
-        out.append(contentsOf: s.utf8)
+        appendUTF8(s, into: &out)
     }
 
     mutating func time(_ t: ClinicalTime) {

@@ -66,6 +66,36 @@ private typealias F = FactFixtures
         }
     }
 
+    /// A record's facts each get their own id in the order given (dozens of them too); a fact repeated in
+    /// the message, or already recorded for the record, is written once and returned once; another
+    /// record's same fact is its own.
+    @Test func aRecordsFactsAreWrittenTogetherOncePerFingerprintInOrder() throws {
+        let db = try Connection(path: ":memory:")
+        try db.migrate(FactLedger.migrations)
+        let ledger = FactLedger()
+        func potassium(_ value: Double, _ message: String, _ k: Int) -> ClinicalFact {
+            F.result(F.loinc("2823-3", "Potassium"), value, "mmol/L", at: F.time("202405021000"), filler: "NV-\(k)",
+                     from: F.provenance(F.northLab, .hl7v2, message, "OBR[1]/OBX[\(k)]"))
+        }
+        let a = potassium(4.1, "M1", 1), b = potassium(4.4, "M1", 2)
+        let many = (3..<45).map { potassium(Double($0) / 10, "M1", $0) }
+        let first = try db.transaction {
+            try ledger.record(([a, b, a] + many).map { ($0, try FactLedger.prepare($0)) }, sourceRecordID: 1, messageLogID: 7, in: db)
+        }
+        #expect(first.map(\.body) == ([a, b] + many).map(\.body))
+        #expect(first.map(\.id) == first.map(\.id).sorted() && Set(first.map(\.id)).count == first.count)
+        let c = potassium(5.0, "M2", 1)
+        let second = try db.transaction {
+            try ledger.record([b, c].map { ($0, try FactLedger.prepare($0)) }, sourceRecordID: 1, messageLogID: 8, in: db)
+        }
+        #expect(second.map(\.body) == [c.body])
+        #expect(second.first.map { $0.id > first.map(\.id).max()! } == true)
+        // The same facts for another record are that record's own.
+        let other = try db.transaction { try ledger.record([a].map { ($0, try FactLedger.prepare($0)) }, sourceRecordID: 2, messageLogID: 9, in: db) }
+        #expect(other.count == 1)
+        #expect(try db.scalar("SELECT count(*) FROM fact_instance") == .integer(Int64(2 + many.count + 1 + 1)))
+    }
+
     @Test func asciiUpperLeavesNonASCIIToFoundation() {
         #expect(TestCatalog.asciiTrimmedUpper("  hba1c ") == "HBA1C")
         #expect(TestCatalog.asciiTrimmedUpper("LOINC") == "LOINC")

@@ -50,6 +50,21 @@ import Testing
         #expect(try index.store.candidates(recordID: 0, keys: ["ph:2175559999"], features: features, excluding: nil).candidates.isEmpty)
     }
 
+    /// Every identifier of a record is filed, dozens of them too; one the record repeats is filed once
+    /// (without failing the ingest), the SSN as evidence; and each is a key the record is found by again.
+    @Test func aRecordsIdentifiersAreFiledTogetherARepeatSkippedAlone() throws {
+        let index = try TemporaryIndex()
+        var record = Patients.mariaAtRiverside()
+        let extra = (0..<40).map { PatientIdentifier(value: "ALT\(1000 + $0)", authority: AssigningAuthority(namespace: "OLDSYS"), type: "PI") }
+        record.identifiers += extra + [record.identifiers[0]]
+        let outcome = try index.store.ingest([record], from: Clinics.riverside).patients[0]
+        let filed = try index.store.db.rows("SELECT value, is_key FROM identifiers WHERE record_id = ? ORDER BY value", [outcome.recordID])
+            .map { "\($0.string(0) ?? "")/\($0.int(1) ?? -1)" }
+        #expect(filed == ["123445678/0"] + (0..<40).map { "ALT\(1000 + $0)/1" } + ["E1002345/1"])
+        let again = try index.store.ingest([record], from: Clinics.riverside, messageID: "MSG00002").patients[0]
+        #expect(again.recordID == outcome.recordID)
+    }
+
     @Test func anUpdateWithOtherFeaturesReplacesExactlyItsKeys() throws {
         let index = try TemporaryIndex()
         let first = try index.store.ingest([Patients.mariaAtRiverside()], from: Clinics.riverside).patients[0]
