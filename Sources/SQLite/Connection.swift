@@ -195,6 +195,16 @@ package final class Connection {
         }
     }
 
+    /// Runs a query and hands `body` the bytes of each row's first column as text, without making a
+    /// `Row` or a `String` of it (for scans of a whole index). The bytes are valid only during the call.
+    package func forEachText(_ sql: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+        let statement = try cached(sql)
+        defer { statement.reset() }
+        try statement.withBindings([]) {
+            while try statement.step() { statement.withText(column: 0, body) }
+        }
+    }
+
     /// The first row of a query, or `nil`.
     package func row(_ sql: String, _ parameters: [SQLBindable] = []) throws -> Row? {
         let statement = try cached(sql)
@@ -389,6 +399,13 @@ package final class Statement {
 
     package func reset() {
         sqlite3_reset(handle)
+    }
+
+    /// The bytes of a column of the current row as text (empty for NULL), valid only during `body`.
+    fileprivate func withText(column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        // sqlite3_column_text first: the length is of the text it converted to.
+        guard let text = sqlite3_column_text(handle, column) else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
     }
 
     /// The current row's values.

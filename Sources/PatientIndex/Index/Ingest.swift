@@ -189,8 +189,10 @@ extension PatientIndexStore {
             }
         }
         let features = prepared.features
+        // Asked before the record files its own keys: which of them some other record may have filed.
+        let filed = try keysPerhapsFiled(prepared.keys)
         let recordID = try insertRecord(record, prepared: prepared, messageID: messageID, now: now)
-        let candidates = try candidates(recordID: recordID, keys: prepared.keys, features: features, excluding: nil)
+        let candidates = try candidates(recordID: recordID, keys: filed, features: features, excluding: nil)
         return try decide(recordID: recordID, subject: subject, candidates: candidates, now: now, ownEnterpriseID: nil)
     }
 
@@ -283,6 +285,36 @@ extension PatientIndexStore {
     /// Files the record under its keys, in one statement for all of them.
     func writeBlockingKeys(_ keys: [String], recordID: Int64) throws {
         try SharedValueInserts.blockingKeys.run(keys, shared: recordID, in: db)
+        if keyFilter != nil { for key in keys { keyFilter?.insert(key) } }
+    }
+
+    /// The keys of `keys` some record may already be filed under: all of them until the filter of filed
+    /// keys is built (``IndexConfiguration/blockingKeyFilterAfter`` new records in), then those it does
+    /// not rule out. Every key filed goes through ``writeBlockingKeys(_:recordID:)``, which adds it; a
+    /// commit by another connection drops the filter (`forgetCachesIfAnotherWriterCommitted`), and it is
+    /// built again from the table, inside this transaction, when next needed or once it holds twice the
+    /// keys it was sized for.
+    func keysPerhapsFiled(_ keys: [String]) throws -> [String] {
+        guard let after = configuration.blockingKeyFilterAfter else { return keys }
+        newRecordsMatched += 1
+        if let filter = keyFilter, filter.count > filter.capacity * 2 { keyFilter = nil }
+        if keyFilter == nil {
+            guard newRecordsMatched > after else { return keys }
+            try buildKeyFilter()
+        }
+        guard let filter = keyFilter else { return keys }
+        return keys.filter(filter.mightContain)
+    }
+
+    private func buildKeyFilter() throws {
+        // Sized for twice the keys of the records there are now (about 16 each), so it fills up as the
+        // index doubles.
+        var records = 0
+        if case .integer(let n) = try db.scalar("SELECT n FROM counters WHERE name = 'source_records/current'") { records = Int(n) }
+        var filter = BlockingKeyFilter(capacity: max(records, 1) * 32)
+        try db.forEachText("SELECT key FROM blocking_keys") { filter.insert(utf8: $0) }
+        keyFilter = filter
+        keyFilterBuilds += 1
     }
 
     /// Removes the record's rows from `blocking_keys`: the keys stored with it (`block_keys`), each by

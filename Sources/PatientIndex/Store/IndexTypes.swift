@@ -178,6 +178,11 @@ package struct IndexConfiguration: Sendable, Hashable {
     /// larger than the cache costs. About 2.5 KB each (measured: 100 patients with 200 ORUs each, some
     /// 250,000 instances, added ~620 MB of resident memory): 500,000 is ~1.3 GB at most. 0 turns it off.
     package var unificationCacheInstances: Int = 500_000
+    /// A new record's candidate queries skip the blocking keys a filter of every filed key says no other
+    /// record has (`BlockingKeyFilter`). Built by scanning `blocking_keys` once this store has matched
+    /// this many new records (so a short `concord ingest` never pays the scan), rebuilt after another
+    /// connection's commit and as the index doubles. `nil` turns it off.
+    package var blockingKeyFilterAfter: Int? = 64
 
     package init(
         maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:],

@@ -32,6 +32,14 @@ package final class PatientIndexStore {
     var unificationCache: RecentCache<String, PatientUnification>
     /// `PRAGMA data_version` when this store last began a transaction (see `forgetCachesIfAnotherWriterCommitted`).
     private var lastDataVersion: Int64?
+    /// Every key in `blocking_keys` as far as this store knows (see ``keysPerhapsFiled(_:)``); `nil` until
+    /// built and after another connection's commit. A rollback leaves it as it is: it then also holds keys
+    /// no longer filed, which only costs a query.
+    var keyFilter: BlockingKeyFilter?
+    /// New records matched by this store (the filter is built once there were enough of them).
+    var newRecordsMatched = 0
+    /// How often the filter was built (tests and benchmarks read it).
+    package internal(set) var keyFilterBuilds = 0
     /// Source records created by the ingest in progress, with their prepared forms, and the enterprise
     /// patients it created (see `refresh`).
     var createdRecords: [Int64: PreparedRecord] = [:]
@@ -153,7 +161,11 @@ package final class PatientIndexStore {
     /// same file, which SQLite allows) may have changed them: SQLite's `data_version` tells.
     private func forgetCachesIfAnotherWriterCommitted() throws {
         guard case .integer(let version) = try db.scalar("PRAGMA data_version") else { return }
-        if let seen = lastDataVersion, seen != version { dropCaches() }
+        if let seen = lastDataVersion, seen != version {
+            dropCaches()
+            // The other connection may have filed keys this filter has never seen.
+            keyFilter = nil
+        }
         lastDataVersion = version
     }
 
