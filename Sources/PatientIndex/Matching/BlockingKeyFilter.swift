@@ -3,9 +3,10 @@
 /// A new record files a dozen or more keys, and in an index of 20,000 generated patients nine in ten of
 /// them belong to no other record: their candidate queries (~8K instructions each, about a tenth of the
 /// writer's work per message) find only the record itself. The writer asks the filter first and queries
-/// only the keys it may hold. The filter may say "perhaps" of a key that is not there (about 0.2 % of
-/// keys at its design load); it never says "not" of a key that is, as long as every key filed goes
-/// through ``insert(_:)`` — see `PatientIndexStore.keysPerhapsFiled` for when it is rebuilt instead.
+/// only the keys it may hold. The filter may say "perhaps" of a key that is not there (about 0.1 % of
+/// keys at its design load, 2 % by the time it is rebuilt); it never says "not" of a key that is, as
+/// long as every key filed goes through ``insert(_:)`` — see `PatientIndexStore.keysPerhapsFiled` for
+/// when it is rebuilt instead.
 struct BlockingKeyFilter {
     private var words: [UInt64]
     private let mask: UInt64
