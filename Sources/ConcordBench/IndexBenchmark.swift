@@ -95,6 +95,7 @@ enum IndexBenchmark {
                     "cpu_seconds": String(format: "%.1f", loadCPU), "prepare": serial ? "serial" : "ahead",
                     "ingest_thread_cpu_seconds": String(format: "%.1f", ingestThreadCPU),
                     "records_per_cpu_s": String(format: "%.0f", Double(records.count) / max(loadCPU, 1e-9))])
+        print("blocking-key filter: built \(store.keyFilterBuilds) times")
         if let checkpoints = store.db.backgroundCheckpointCounters {
             print("background checkpoints: \(checkpoints.checkpoints) run, \(checkpoints.framesCopied) frames copied, "
                 + "writer waited before \(checkpoints.waits) transactions, \(checkpoints.failures) failed")
