@@ -25,6 +25,19 @@ enum Bench {
     }
 
     /// Seconds since an arbitrary start, for latency measurements.
+    /// Prints a connection's statement profile (`Connection.statementProfile()`): statements per `unit`
+    /// in all, then each statement's runs per `unit` (`short` in the column) and VM steps per run,
+    /// most-run first.
+    static func printStatementProfile(_ entries: [(sql: String, runs: Int, steps: Int)], per count: Int, unit: String, short: String, limit: Int) {
+        let per = Double(max(count, 1))
+        print(String(format: "sql profile: %.1f statements per \(unit)", Double(entries.reduce(0) { $0 + $1.runs }) / per))
+        for entry in entries.prefix(limit) {
+            let sql = entry.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            print(String(format: "%8.2f/\(short) %8.1f steps/run  ", Double(entry.runs) / per, Double(entry.steps) / Double(max(entry.runs, 1)))
+                + sql.prefix(160))
+        }
+    }
+
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// The p-th percentile (0…100) of samples (nearest rank).

@@ -93,7 +93,7 @@ enum GatewayBenchmark {
             let samples = latencies.withLock { $0 }
             let commits = server.writer.commitCounts
             let writerCPU = server.writer.cpuSeconds
-            if sqlProfile { try printStatementProfile(server, messages: accepted.load(ordering: .relaxed)) }
+            if sqlProfile { printStatementProfile(server, messages: accepted.load(ordering: .relaxed)) }
             server.stop()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
             let ok = accepted.load(ordering: .relaxed)
@@ -111,7 +111,7 @@ enum GatewayBenchmark {
 
     /// Where the writer's statements went: runs per message and VM steps per run, most-run first (read on
     /// the writer thread, whose connection the statements belong to).
-    static func printStatementProfile(_ server: Server, messages: Int) throws {
+    static func printStatementProfile(_ server: Server, messages: Int) {
         let done = DispatchSemaphore(value: 0)
         let profile = Mutex<[(sql: String, runs: Int, steps: Int)]>([])
         server.writer.submit({ store in store.db.statementProfile() }, completion: { result in
@@ -119,13 +119,7 @@ enum GatewayBenchmark {
             done.signal()
         })
         done.wait()
-        let entries = profile.withLock { $0 }
-        let per = Double(max(messages, 1))
-        print(String(format: "sql profile: %.1f statements per message", Double(entries.reduce(0) { $0 + $1.runs }) / per))
-        for entry in entries.prefix(50) {
-            let sql = entry.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            print(String(format: "%8.2f/msg %8.1f steps/run  ", Double(entry.runs) / per, Double(entry.steps) / Double(max(entry.runs, 1))) + sql.prefix(160))
-        }
+        Bench.printStatementProfile(profile.withLock { $0 }, per: messages, unit: "message", short: "msg", limit: 50)
     }
 
     /// Appends `suffix` to MSH-10 (the 10th field of the first segment).

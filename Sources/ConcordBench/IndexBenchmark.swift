@@ -103,14 +103,7 @@ enum IndexBenchmark {
 
         if sqlProfile {
             // Where the load's statements went: runs per loaded record and VM steps per run, most-run first.
-            let profile = store.db.statementProfile()
-            let total = profile.reduce(0) { $0 + $1.runs }
-            print(String(format: "sql profile: %.1f statements per record", Double(total) / Double(max(records.count, 1))))
-            for entry in profile.prefix(40) {
-                let sql = entry.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                print(String(format: "%8.2f/rec %8.1f steps/run  ", Double(entry.runs) / Double(max(records.count, 1)),
-                    Double(entry.steps) / Double(max(entry.runs, 1))) + sql.prefix(150))
-            }
+            Bench.printStatementProfile(store.db.statementProfile(), per: records.count, unit: "record", short: "rec", limit: 40)
         }
 
         // Accuracy of what was loaded, against the generator's truth.

@@ -150,9 +150,15 @@ import PatientIndex
 }
 
 @Suite struct ConfigurationTests {
-    @Test func emptyObjectGivesDefaults() throws {
+    /// A configuration file with `text` in the temporary directory (the caller removes it).
+    static func file(_ text: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-config-\(UUID().uuidString).json")
-        try Data("{}".utf8).write(to: url)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    @Test func emptyObjectGivesDefaults() throws {
+        let url = try Self.file("{}")
         defer { try? FileManager.default.removeItem(at: url) }
         let config = try GatewayConfiguration.load(path: url.path)
         #expect(config == GatewayConfiguration())
@@ -160,8 +166,7 @@ import PatientIndex
     }
 
     @Test func theCommentedExampleLoads() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-example-\(UUID().uuidString).json")
-        try Data(GatewayConfiguration.example.utf8).write(to: url)
+        let url = try Self.file(GatewayConfiguration.example)
         defer { try? FileManager.default.removeItem(at: url) }
         let config = try GatewayConfiguration.load(path: url.path)
         #expect(config.http?.port == 8080)
@@ -170,8 +175,7 @@ import PatientIndex
     }
 
     @Test func aPartialWriterSectionKeepsTheOtherDefaults() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-writer-\(UUID().uuidString).json")
-        try Data(#"{"writer": {"pageCacheMiB": 64}}"#.utf8).write(to: url)
+        let url = try Self.file(#"{"writer": {"pageCacheMiB": 64}}"#)
         defer { try? FileManager.default.removeItem(at: url) }
         let config = try GatewayConfiguration.load(path: url.path)
         #expect(config.writer.pageCacheMiB == 64)
@@ -180,15 +184,13 @@ import PatientIndex
     }
 
     @Test func workersDefaultToNiceFiveAndAPartialSectionKeepsTheRest() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-workers-\(UUID().uuidString).json")
-        try Data(#"{"workers": {"nice": 0}}"#.utf8).write(to: url)
+        let url = try Self.file(#"{"workers": {"nice": 0}}"#)
         defer { try? FileManager.default.removeItem(at: url) }
         let config = try GatewayConfiguration.load(path: url.path)
         #expect(config.workers.nice == 0)
         #expect(config.workers.threads == 2)
         #expect(GatewayConfiguration().workers.nice == 5)
-        let example = FileManager.default.temporaryDirectory.appendingPathComponent("concord-example-w-\(UUID().uuidString).json")
-        try Data(GatewayConfiguration.example.utf8).write(to: example)
+        let example = try Self.file(GatewayConfiguration.example)
         defer { try? FileManager.default.removeItem(at: example) }
         #expect(try GatewayConfiguration.load(path: example.path).workers == GatewayConfiguration.WorkerSettings())
     }
@@ -201,8 +203,7 @@ import PatientIndex
     }
 
     @Test func wrongTypesSayWhere() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concord-bad-\(UUID().uuidString).json")
-        try Data(#"{"mllp": [{"port": "twenty"}]}"#.utf8).write(to: url)
+        let url = try Self.file(#"{"mllp": [{"port": "twenty"}]}"#)
         defer { try? FileManager.default.removeItem(at: url) }
         do {
             _ = try GatewayConfiguration.load(path: url.path)

@@ -9,15 +9,6 @@ import Testing
 /// take the same messages, one with the unification cache and one without (every refresh in full), and
 /// their unified facts and duplicate-test flags must be identical after every message.
 @Suite struct IncrementalRefreshTests {
-    /// A deterministic generator (so a failure can be replayed).
-    struct Dice {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(n))
-        }
-    }
-
     static let tests: [(String, String, String)] = [
         ("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%"), ("2345-7", "Glucose [Mass/volume] in Serum or Plasma", "mg/dL"),
         ("2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", "mg/dL"), ("2823-3", "Potassium [Moles/volume] in Serum or Plasma", "mmol/L"),

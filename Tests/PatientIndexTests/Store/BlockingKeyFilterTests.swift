@@ -9,14 +9,6 @@ import Testing
 /// records, one with the filter and one without, and must decide every record alike — including after
 /// another connection files keys behind the filter's back.
 @Suite struct BlockingKeyFilterTests {
-    struct Dice {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(n))
-        }
-    }
-
     static let families = ["Garcia", "Nguyen", "Okafor", "Smith", "Kowalski", "Haddad", "Johnson", "O'Brien", "Lindqvist", "Patel", "Chen", "Moreau"]
     static let givens = ["Maria", "John", "Aisha", "Robert", "Mei", "Thomas", "Fatima", "William", "Olga", "James", "Priya", "Luis"]
     static let nicknames = ["William": "Bill", "Robert": "Bob", "Thomas": "Tom", "James": "Jim"]

@@ -26,6 +26,15 @@ final class TemporaryIndex {
     deinit { try? FileManager.default.removeItem(at: directory) }
 }
 
+/// A deterministic generator for randomized tests (a seed replays a failure).
+struct Dice {
+    var state: UInt64
+    mutating func next(_ n: Int) -> Int {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int((state >> 33) % UInt64(n))
+    }
+}
+
 /// Clinics that send patients to the tests, in the shapes their systems use.
 enum Clinics {
     /// An Epic hospital: MRNs under its own OID.
