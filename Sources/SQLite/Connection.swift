@@ -288,6 +288,7 @@ package final class Connection {
         for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(Int64(migration.version)) {
             try transaction {
                 try execute(migration.sql)
+                try migration.apply?(self)
                 try run("INSERT INTO schema_migrations (version) VALUES (?)", [migration.version])
             }
         }
@@ -302,6 +303,40 @@ package final class Connection {
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
     }
 
+    /// Replaces `fragment` in the stored `CREATE TABLE` text of `table` with `replacement`: SQLite's
+    /// documented procedure for a change that leaves every stored byte valid, such as rewriting a CHECK
+    /// constraint every row already satisfies ("Making Other Kinds Of Table Schema Changes" on its ALTER
+    /// TABLE page), without copying the table. Call it inside a transaction.
+    ///
+    /// Returns false and changes nothing unless the fragment occurs exactly once (a database whose table
+    /// was written another way keeps its definition). Otherwise the schema version is bumped, so other
+    /// connections re-read the schema, and this connection re-reads it at once: a text SQLite cannot parse
+    /// throws here and the caller's transaction rolls back instead of committing an unreadable schema.
+    @discardableResult
+    package func rewriteTableDefinition(_ table: String, replacing fragment: String, with replacement: String) throws -> Bool {
+        precondition(isInTransaction, "rewriteTableDefinition runs inside the caller's transaction")
+        guard let sql = try row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", [table])?.string(0) else {
+            return false
+        }
+        let parts = sql.components(separatedBy: fragment)
+        guard parts.count == 2 else { return false }
+        guard case .integer(let version) = try scalar("PRAGMA schema_version") else {
+            throw SQLiteError(code: SQLITE_ERROR, message: "no schema version", sql: "PRAGMA schema_version")
+        }
+        try execute("PRAGMA writable_schema = ON")
+        do {
+            try run("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?", [parts.joined(separator: replacement), table])
+            try execute("PRAGMA schema_version = \(version + 1)")
+        } catch {
+            try? execute("PRAGMA writable_schema = RESET")
+            throw error
+        }
+        // RESET turns editing off and reloads this connection's schema from the new text.
+        try execute("PRAGMA writable_schema = RESET")
+        _ = try rows("SELECT * FROM \"\(table)\" LIMIT 0")
+        return true
+    }
+
     /// Runs `PRAGMA integrity_check` and returns its lines (`["ok"]` when sound).
     package func integrityCheck() throws -> [String] {
         try rows("PRAGMA integrity_check").compactMap { $0.string(0) }
@@ -313,14 +348,17 @@ package final class Connection {
     }
 }
 
-/// One schema migration: applied once, in version order.
+/// One schema migration: applied once, in version order, in one transaction: its SQL, then `apply` (for a
+/// step SQL alone cannot say, such as ``Connection/rewriteTableDefinition(_:replacing:with:)``).
 package struct Migration: Sendable {
     package var version: Int
     package var sql: String
+    package var apply: (@Sendable (Connection) throws -> Void)?
 
-    package init(version: Int, sql: String) {
+    package init(version: Int, sql: String = "", apply: (@Sendable (Connection) throws -> Void)? = nil) {
         self.version = version
         self.sql = sql
+        self.apply = apply
     }
 }
 

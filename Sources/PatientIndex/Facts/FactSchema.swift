@@ -74,5 +74,9 @@ enum FactSchema {
             DROP TABLE unified_fact;
             ALTER TABLE unified_fact_v2 RENAME TO unified_fact;
             """),
+        // A flag's status CHECK as comparisons: no temporary b-tree on every flag written.
+        Migration(version: 102) { db in
+            try IndexSchema.checkListAsComparisons(db, table: "fact_flag", column: "status", values: ["open", "acknowledged", "dismissed"])
+        },
     ]
 }

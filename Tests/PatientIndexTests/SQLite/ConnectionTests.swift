@@ -73,6 +73,71 @@ import Testing
         #expect(try db.integrityCheck() == ["ok"])
     }
 
+    /// How many temporary b-trees a statement's program opens (SQLite's `OpenEphemeral`). Compiled afresh:
+    /// an EXPLAIN never starts a transaction, so a cached one would not notice a schema change.
+    static func ephemeralTables(_ db: Connection, _ sql: String) throws -> Int {
+        let explain = try db.prepare("EXPLAIN " + sql)
+        var count = 0
+        while try explain.step() { if explain.row().string("opcode") == "OpenEphemeral" { count += 1 } }
+        return count
+    }
+
+    @Test func aTableDefinitionIsRewrittenInPlaceAndEveryConnectionSeesIt() throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = try Connection(path: path)
+        try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('a', 'b', 'c')), note TEXT)")
+        try db.run("INSERT INTO t (kind, note) VALUES ('b', 'kept')")
+        let other = try Connection(path: path)
+        let insert = "INSERT INTO t (kind) VALUES (?)"
+        #expect(try Self.ephemeralTables(other, insert) == 1)
+        let before = try #require(try db.row("PRAGMA schema_version")?.int(0))
+
+        let rewritten = try db.transaction {
+            try db.rewriteTableDefinition("t", replacing: "kind IN ('a', 'b', 'c')", with: "kind = 'a' OR kind = 'b' OR kind = 'c'")
+        }
+        #expect(rewritten)
+        #expect(try db.row("PRAGMA schema_version")?.int(0) == before + 1)
+        #expect(try db.row("SELECT sql FROM sqlite_schema WHERE name = 't'")?.string(0)
+            == "CREATE TABLE t (id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind = 'a' OR kind = 'b' OR kind = 'c'), note TEXT)")
+        // This connection and one that had compiled the old schema both enforce the new CHECK (SQLite names
+        // the failed constraint by its text) and no longer build a temporary b-tree for it.
+        for connection in [db, other] {
+            try connection.run(insert, ["c"])
+            let error = #expect(throws: SQLiteError.self) { try connection.run(insert, ["d"]) }
+            #expect(error?.message.contains("kind = 'a' OR kind = 'b' OR kind = 'c'") == true)
+            #expect(try Self.ephemeralTables(connection, insert) == 0)
+        }
+        #expect(try db.rows("SELECT kind, note FROM t ORDER BY id").map { [$0.string(0), $0.string(1)] }
+            == [["b", "kept"], ["c", nil], ["c", nil]])
+        #expect(try db.integrityCheck() == ["ok"])
+    }
+
+    @Test func aRewriteThatDoesNotFitChangesNothing() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (a TEXT CHECK (a IN ('x', 'y', 'z')), b TEXT CHECK (b IN ('x', 'y', 'z')))")
+        let schema = { try db.rows("SELECT sql FROM sqlite_schema").compactMap { $0.string(0) } }
+        let original = try schema()
+        let version = try db.scalar("PRAGMA schema_version")
+        // Absent, or present more than once: left alone.
+        let rewritten = try db.transaction {
+            [try db.rewriteTableDefinition("t", replacing: "a IN ('x', 'y')", with: "a = 'x'"),
+             try db.rewriteTableDefinition("t", replacing: "IN ('x', 'y', 'z')", with: "= 'x'"),
+             try db.rewriteTableDefinition("missing", replacing: "a", with: "b")]
+        }
+        #expect(rewritten == [false, false, false])
+        #expect(try schema() == original)
+        #expect(try db.scalar("PRAGMA schema_version") == version)
+        // A text SQLite cannot parse throws inside the transaction, which rolls back to the old schema.
+        #expect(throws: SQLiteError.self) {
+            try db.transaction { try db.rewriteTableDefinition("t", replacing: "a IN ('x', 'y', 'z')", with: "a IN (") }
+        }
+        #expect(try schema() == original)
+        try db.run("INSERT INTO t (a, b) VALUES ('x', 'z')")
+        #expect(throws: SQLiteError.self) { try db.run("INSERT INTO t (a, b) VALUES ('w', 'z')") }
+        #expect(try db.integrityCheck() == ["ok"])
+    }
+
     @Test func aReadOnlyConnectionCannotWrite() throws {
         let (directory, path) = try Self.temporaryPath()
         defer { try? FileManager.default.removeItem(at: directory) }
