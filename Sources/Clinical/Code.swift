@@ -109,7 +109,7 @@ package enum CodeSystem {
         // exact HL7 v2 name or OID; only the rest need Foundation's slower case folding and trimming.
         if canonicalSet.contains(system) { return system }
         if let known = byAlias[system] { return known }
-        let trimmed = system.trimmingCharacters(in: .whitespaces)
+        let trimmed = system.trimmingWhitespace()
         var bare = trimmed
         if bare.lowercased().hasPrefix("urn:oid:") { bare = String(bare.dropFirst(8)) }
         let upper = bare.uppercased()

@@ -40,7 +40,7 @@ package struct PatientIdentifier: Sendable, Hashable, Codable, CustomStringConve
     package var type: String?
 
     package init(value: String, authority: AssigningAuthority, type: String? = nil) {
-        self.value = value.trimmingCharacters(in: .whitespaces)
+        self.value = value.trimmingWhitespace()
         self.authority = authority
         self.type = type?.nilIfBlank?.uppercased()
     }
@@ -133,7 +133,7 @@ package struct Telecom: Sendable, Hashable, Codable {
 
     package init(system: System, value: String, use: String? = nil) {
         self.system = system
-        self.value = value.trimmingCharacters(in: .whitespaces)
+        self.value = value.trimmingWhitespace()
         self.use = use?.nilIfBlank
     }
 }
@@ -149,7 +149,7 @@ package struct SourceSystem: Sendable, Hashable, Codable, CustomStringConvertibl
     package var facilityID: String?
 
     package init(facility: String, application: String? = nil, facilityID: String? = nil) {
-        self.facility = facility.trimmingCharacters(in: .whitespaces)
+        self.facility = facility.trimmingWhitespace()
         self.application = application?.nilIfBlank
         self.facilityID = facilityID?.nilIfBlank
     }
@@ -249,16 +249,34 @@ package struct PatientRecord: Sendable, Hashable, Codable {
 }
 
 extension String {
+    /// The string without leading and trailing white space: what Foundation's
+    /// `trimmingCharacters(in: .whitespaces)` gives (with `newlines`, `.whitespacesAndNewlines`).
+    ///
+    /// Foundation's trimming costs thousands of instructions a call on Linux even when there is nothing to
+    /// trim, and the mappers and matchers trim every field. So the ASCII white space at each end is
+    /// dropped byte by byte, and Foundation is asked only when what is left starts or ends with a byte
+    /// beyond ASCII (which may be Unicode white space, or a mark combining with a space just dropped).
+    package func trimmingWhitespace(newlines: Bool = false) -> String {
+        let utf8 = self.utf8
+        @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || (newlines && b >= 0x0A && b <= 0x0D) }
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start < end, isSpace(utf8[start]) { start = utf8.index(after: start) }
+        while start < end, isSpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        if start < end, utf8[start] >= 0x80 || utf8[utf8.index(before: end)] >= 0x80 {
+            return trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
+        }
+        if start == utf8.startIndex, end == utf8.endIndex { return self }
+        return String(Substring(utf8[start..<end]))
+    }
+}
+
+extension String {
     /// `nil` when the string is empty or only white space; otherwise the string trimmed.
     ///
     /// Every mapper calls this for every field, so it checks the UTF-8 bytes first and only falls back
     /// to Foundation's Unicode-aware trimming when the ends are not plain ASCII.
     package var nilIfBlank: String? {
-        let utf8 = self.utf8
-        guard let first = utf8.first, let last = utf8.last else { return nil }
-        func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C }
-        if first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last) { return self }
-        let trimmed = trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = trimmingWhitespace(newlines: true)
         return trimmed.isEmpty ? nil : trimmed
     }
 }

@@ -180,7 +180,7 @@ extension DocumentMapper {
         case "BAD": use = "old"
         default: use = nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty else { return nil }
         return Telecom(system: system, value: trimmed, use: use)
     }

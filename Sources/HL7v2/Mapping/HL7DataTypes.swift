@@ -265,12 +265,8 @@ enum HL7DataTypes {
         return q
     }
 
-    /// Trims spaces and tabs, without Foundation's slow path when there are none.
-    static func trimSpaces(_ s: String) -> String {
-        guard let first = s.utf8.first, let last = s.utf8.last else { return s }
-        if first != 0x20 && first != 0x09 && last != 0x20 && last != 0x09 { return s }
-        return s.trimmingCharacters(in: .whitespaces)
-    }
+    /// Trims spaces and tabs.
+    static func trimSpaces(_ s: String) -> String { s.trimmingWhitespace() }
 
     static func isDecimal(_ t: String) -> Bool {
         var digits = 0, dots = 0, index = 0

@@ -139,7 +139,7 @@ package struct HL7Value: Sendable {
         guard let text = narrowed.text else { return nil }
         // Escapes can decode to white space (`\X20\`); trim again only then.
         if text.utf8.first == 0x20 || text.utf8.last == 0x20 || text.utf8.first == 0x09 || text.utf8.last == 0x09 {
-            let v = text.trimmingCharacters(in: .whitespaces)
+            let v = text.trimmingWhitespace()
             return v.isEmpty ? nil : v
         }
         return text

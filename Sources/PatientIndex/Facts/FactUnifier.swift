@@ -52,7 +52,7 @@ struct FactFeatures {
                 if coding.system != nil { keys.insert(coding.key) } else { keys.insert(facility + "#|" + coding.code) }
             }
             if code.system == nil, code.translations.isEmpty, let text = code.display ?? code.originalText {
-                keys.insert("text|" + text.lowercased().trimmingCharacters(in: .whitespaces))
+                keys.insert("text|" + text.lowercased().trimmingWhitespace())
             }
             self.codingKeys = keys
         } else {
@@ -86,7 +86,7 @@ struct FactFeatures {
             keyed("allergy", a.sourceID)
         case .encounter(let e):
             self.isWithdrawal = e.status == .enteredInError || e.status == .cancelled
-            self.location = e.location.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
+            self.location = e.location.map { $0.lowercased().trimmingWhitespace() }
             keyed("visit", e.visitNumber)
         case .immunization(let i):
             self.isWithdrawal = i.status == .enteredInError

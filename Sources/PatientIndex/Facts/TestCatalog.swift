@@ -57,13 +57,13 @@ struct TestCatalog: Sendable {
 
     /// Upper-cases a key and canonicalizes the system (or leaves a facility name) before the first `|`.
     static func normalizeKey(_ key: String) -> String {
-        guard let bar = key.firstIndex(of: "|") else { return asciiTrimmedUpper(key) ?? key.trimmingCharacters(in: .whitespaces).uppercased() }
+        guard let bar = key.firstIndex(of: "|") else { return asciiTrimmedUpper(key) ?? key.trimmingWhitespace().uppercased() }
         let left = CodeSystem.canonical(String(key[..<bar]))
         let rest = key[key.index(after: bar)...]
         if let upperLeft = asciiTrimmedUpper(left[...], trim: false), let right = asciiTrimmedUpper(rest) {
             return upperLeft + "|" + right
         }
-        return (left + "|" + rest.trimmingCharacters(in: .whitespaces)).uppercased()
+        return (left + "|" + String(rest).trimmingWhitespace()).uppercased()
     }
 
     /// `text` without surrounding spaces and tabs, upper-cased, when it is all ASCII (`nil` otherwise, for

@@ -82,7 +82,7 @@ enum ComparableResultValue: Hashable {
                 self = .number(value: q.value, unit: unit, comparator: q.comparator, converted: false)
             }
         case .text(let t):
-            self = .text(t.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+            self = .text(t.trimmingWhitespace(newlines: true).lowercased())
         case .coded(let c):
             self = .codes(Set(c.allCodings.filter { $0.system != nil }.map(\.key) + [c.label.lowercased()]))
         default:

@@ -165,7 +165,7 @@ package enum EmailNormalizer {
 
     /// Trimmed and lower-cased (`mailto:` removed), or `nil` when not an address or a placeholder (`none@none.com`).
     package static func normalize(_ text: String) -> String? {
-        var value = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        var value = text.trimmingWhitespace(newlines: true).lowercased()
         if value.hasPrefix("mailto:") { value.removeFirst(7) }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { return nil }

@@ -234,7 +234,7 @@ package enum MatchNormalizer {
             }
         }
         for id in record.recordKeys {
-            let value = id.value.trimmingCharacters(in: .whitespaces).uppercased()
+            let value = id.value.trimmingWhitespace().uppercased()
             guard !value.isEmpty else { continue }
             if !(identifiers[id.authority.key]?.contains(value) ?? false) { identifiers[id.authority.key, default: []].append(value) }
         }
