@@ -54,8 +54,9 @@ package enum AddressStandardizer {
         var result = StandardAddress()
         var streetTokens: [String] = []
         for (index, line) in address.lines.enumerated() {
-            // `#` becomes its own token before folding drops it as punctuation.
-            let marked = line.replacingOccurrences(of: "#", with: " APT ")
+            // `#` becomes its own token before folding drops it as punctuation (Foundation's replacing is
+            // slow on Linux even with nothing to replace: asked only when there is a `#`).
+            let marked = line.utf8.contains(UInt8(ascii: "#")) ? line.replacingOccurrences(of: "#", with: " APT ") : line
             let tokens = MatchText.tokens(marked)
             guard !tokens.isEmpty else { continue }
             var i = 0
@@ -168,7 +169,7 @@ package enum EmailNormalizer {
         var value = text.trimmingWhitespace(newlines: true).lowercased()
         if value.hasPrefix("mailto:") { value.removeFirst(7) }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")) else { return nil }
         if placeholderLocals.contains(String(parts[0])) { return nil }
         return value
     }

@@ -217,7 +217,9 @@ package enum MatchNormalizer {
         var identifiers: [String: [String]] = [:]
         var national: [String: [String]] = [:]
         for id in record.identifiers {
-            let value = MatchText.fold(id.value).replacingOccurrences(of: " ", with: "")
+            let folded = MatchText.fold(id.value)
+            // Without its spaces (bytes, not Foundation's slow replacing: a space is never part of another character's UTF-8).
+            let value = folded.utf8.contains(0x20) ? String(decoding: folded.utf8.filter { $0 != 0x20 }, as: UTF8.self) : folded
             guard !value.isEmpty else { continue }
             if id.isCrossOrganization {
                 let isSSN = id.type == "SS" || id.type == "SSN" || id.authority.key == AssigningAuthority.ssa.key.lowercased()
@@ -246,7 +248,7 @@ package enum MatchNormalizer {
             case .email:
                 if let e = EmailNormalizer.normalize(t.value) { if !emails.contains(e) { emails.append(e) } } else { appendOnce(&placeholders, "email") }
             case .phone, .sms, .fax, .other, .pager:
-                if t.value.contains("@") {
+                if t.value.utf8.contains(UInt8(ascii: "@")) {
                     if let e = EmailNormalizer.normalize(t.value), !emails.contains(e) { emails.append(e) }
                 } else if let p = PhoneNormalizer.normalize(t.value) {
                     if t.system != .fax, !phones.contains(p) { phones.append(p) }

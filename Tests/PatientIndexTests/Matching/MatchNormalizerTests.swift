@@ -19,6 +19,22 @@ struct MatchNormalizerTests {
         #expect(f.familySoundex == "G624")
     }
 
+    @Test("National ids lose their spaces; an SSN typed with spaces is read; an address in a phone field is an e-mail")
+    func identifiersAndTelecomsAsClerksTypeThem() {
+        var record = matchPatient(family: "Nguyen", given: ["Linh"], phone: "(617) 555-0142")
+        record.identifiers += [
+            PatientIdentifier(value: " s 530 2291 77 ", authority: AssigningAuthority(namespace: "MA-RMV"), type: "DL"),
+            PatientIdentifier(value: "S53022917 7", authority: AssigningAuthority(namespace: "MA-RMV"), type: "DL"),
+            PatientIdentifier(value: "401 72 9915", authority: AssigningAuthority(namespace: "SSA"), type: "SS"),
+        ]
+        record.telecoms.append(Telecom(system: .phone, value: "Linh.Nguyen@Example.org", use: "home"))
+        let f = matchFeatures(record)
+        #expect(f.nationalIDs.values.flatMap { $0 } == ["S530229177"])
+        #expect(f.ssn == "401729915")
+        #expect(f.emails == ["linh.nguyen@example.org"])
+        #expect(f.phones == ["6175550142"])
+    }
+
     @Test("A suffix typed into the family name is split off; particles are not parts")
     func suffixInFamily() {
         let f = matchFeatures(matchPatient(family: "Van der Berg III", given: ["Bob"]))
