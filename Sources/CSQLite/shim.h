@@ -16,4 +16,10 @@ static int concord_sqlite_record_wal_frames(void *frames, sqlite3 *db, const cha
 static inline void concord_sqlite_track_wal(sqlite3 *db, int *frames) {
     sqlite3_wal_hook(db, concord_sqlite_record_wal_frames, frames);
 }
+// SQLite's defensive mode (sqlite3_db_config is variadic): on, it refuses writable_schema edits.
+// `on` 1 or 0 sets it, -1 only asks. Returns the mode now in force, or -1 when the call failed.
+static inline int concord_sqlite_set_defensive(sqlite3 *db, int on) {
+    int now = -1;
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, on, &now) == SQLITE_OK ? now : -1;
+}
 #endif

@@ -308,34 +308,72 @@ package final class Connection {
     /// constraint every row already satisfies ("Making Other Kinds Of Table Schema Changes" on its ALTER
     /// TABLE page), without copying the table. Call it inside a transaction.
     ///
-    /// Returns false and changes nothing unless the fragment occurs exactly once (a database whose table
-    /// was written another way keeps its definition). Otherwise the schema version is bumped, so other
-    /// connections re-read the schema, and this connection re-reads it at once: a text SQLite cannot parse
-    /// throws here and the caller's transaction rolls back instead of committing an unreadable schema.
+    /// Returns false and changes nothing when the fragment does not occur exactly once (byte for byte) or
+    /// SQLite refuses schema edits (its defensive mode): the table keeps its definition. Otherwise the
+    /// schema version is bumped, so other connections re-read the schema, and this connection re-reads it
+    /// at once: a text SQLite cannot parse throws here and the caller's transaction rolls back instead of
+    /// committing an unreadable schema.
     @discardableResult
     package func rewriteTableDefinition(_ table: String, replacing fragment: String, with replacement: String) throws -> Bool {
         precondition(isInTransaction, "rewriteTableDefinition runs inside the caller's transaction")
-        guard let sql = try row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", [table])?.string(0) else {
+        guard !isDefensive else { return false }
+        guard let sql = try once("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).first?.string(0) else {
             return false
         }
-        let parts = sql.components(separatedBy: fragment)
-        guard parts.count == 2 else { return false }
-        guard case .integer(let version) = try scalar("PRAGMA schema_version") else {
+        let text = Array(sql.utf8), pattern = Array(fragment.utf8)
+        guard !pattern.isEmpty, pattern.count <= text.count else { return false }
+        let starts = (0...(text.count - pattern.count)).filter { text[$0..<($0 + pattern.count)].elementsEqual(pattern) }
+        guard starts.count == 1, let at = starts.first else { return false }
+        let rewritten = String(decoding: text[..<at] + Array(replacement.utf8) + text[(at + pattern.count)...], as: UTF8.self)
+        guard case .integer(let version) = try once("PRAGMA schema_version").first?.values.first else {
             throw SQLiteError(code: SQLITE_ERROR, message: "no schema version", sql: "PRAGMA schema_version")
         }
         try execute("PRAGMA writable_schema = ON")
-        do {
-            try run("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?", [parts.joined(separator: replacement), table])
-            try execute("PRAGMA schema_version = \(version + 1)")
-        } catch {
-            try? execute("PRAGMA writable_schema = RESET")
-            throw error
+        // RESET turns editing off and reloads this connection's schema from what is now stored.
+        defer { try? execute("PRAGMA writable_schema = RESET") }
+        guard case .integer(1) = try once("PRAGMA writable_schema").first?.values.first else { return false }
+        try once("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", [rewritten, table])
+        try execute("PRAGMA schema_version = \(version + 1)")
+        guard case .integer(version + 1) = try once("PRAGMA schema_version").first?.values.first else {
+            throw SQLiteError(code: SQLITE_ERROR, message: "schema version of \(table) not bumped", sql: "PRAGMA schema_version")
         }
-        // RESET turns editing off and reloads this connection's schema from the new text.
         try execute("PRAGMA writable_schema = RESET")
-        _ = try rows("SELECT * FROM \"\(table)\" LIMIT 0")
+        // Any table reference makes SQLite parse the whole schema again.
+        try once("SELECT 1 FROM sqlite_master LIMIT 0")
         return true
     }
+
+    /// Rewrites `column IN ('a', 'b', …)` in `table`'s CHECK as `column = 'a' OR column = 'b' OR …`, the
+    /// same condition (SQLite defines IN as those comparisons, with the column's affinity and collation;
+    /// NULL passes both). SQLite codes an IN list of more than two values as a temporary b-tree that it
+    /// builds, fills and frees on every insert or update the CHECK covers; the comparisons cost a few
+    /// instructions. `separator` is what the original text has between `IN` and the list. A table written
+    /// another way keeps its CHECK (``rewriteTableDefinition(_:replacing:with:)``): slower, still right.
+    @discardableResult
+    package func rewriteCheckList(_ table: String, column: String, values: [String], separator: String = " ") throws -> Bool {
+        let list = values.map { "'\($0)'" }
+        return try rewriteTableDefinition(table, replacing: "\(column) IN\(separator)(\(list.joined(separator: ", ")))",
+                                          with: list.map { "\(column) = \($0)" }.joined(separator: " OR "))
+    }
+
+    /// Runs a statement compiled for this call only (kept out of the statement cache) and returns its rows.
+    @discardableResult
+    private func once(_ sql: String, _ parameters: [SQLBindable] = []) throws -> [Row] {
+        let statement = try prepare(sql)
+        return try statement.withBindings(parameters) {
+            var result: [Row] = []
+            while try statement.step() { result.append(statement.row()) }
+            return result
+        }
+    }
+
+    /// Turns SQLite's defensive mode on or off for this connection (some platforms' SQLite turns it on
+    /// by default); returns whether it is now on.
+    @discardableResult
+    package func setDefensive(_ on: Bool) -> Bool { concord_sqlite_set_defensive(db, on ? 1 : 0) == 1 }
+
+    /// Whether SQLite's defensive mode is on for this connection.
+    package var isDefensive: Bool { concord_sqlite_set_defensive(db, -1) == 1 }
 
     /// Runs `PRAGMA integrity_check` and returns its lines (`["ok"]` when sound).
     package func integrityCheck() throws -> [String] {

@@ -76,7 +76,7 @@ enum FactSchema {
             """),
         // A flag's status CHECK as comparisons: no temporary b-tree on every flag written.
         Migration(version: 102) { db in
-            try IndexSchema.checkListAsComparisons(db, table: "fact_flag", column: "status", values: ["open", "acknowledged", "dismissed"])
+            try db.rewriteCheckList("fact_flag", column: "status", values: ["open", "acknowledged", "dismissed"])
         },
     ]
 }

@@ -233,29 +233,15 @@ enum IndexSchema {
             INSERT INTO not_a_match_review (record_a, record_b, review_id)
                 SELECT record_a, record_b, review_id FROM not_a_match WHERE review_id IS NOT NULL;
             """),
-        // The CHECKs that list more than two values, written as comparisons (see `checkListAsComparisons`):
+        // The CHECKs that list more than two values, written as comparisons (`Connection.rewriteCheckList`):
         // three of them ran on every logged message (channel, status, its history event).
         Migration(version: 5) { db in
-            try checkListAsComparisons(db, table: "message_log", column: "channel", values: ["mllp", "inbox", "http", "cli"])
-            try checkListAsComparisons(db, table: "message_log", column: "status",
-                                       values: ["received", "ingested", "failed", "duplicate"])
-            try checkListAsComparisons(db, table: "link_history", column: "action",
-                                       values: ["link", "unlink", "merge", "unmerge", "review-decision", "source-merge", "update", "new"],
-                                       separator: "\n        ")
-            try checkListAsComparisons(db, table: "review_queue", column: "status",
-                                       values: ["open", "matched", "not-a-match", "withdrawn"])
+            try db.rewriteCheckList("message_log", column: "channel", values: ["mllp", "inbox", "http", "cli"])
+            try db.rewriteCheckList("message_log", column: "status", values: ["received", "ingested", "failed", "duplicate"])
+            try db.rewriteCheckList("link_history", column: "action",
+                                    values: ["link", "unlink", "merge", "unmerge", "review-decision", "source-merge", "update", "new"],
+                                    separator: "\n        ")
+            try db.rewriteCheckList("review_queue", column: "status", values: ["open", "matched", "not-a-match", "withdrawn"])
         },
     ]
-
-    /// Rewrites `column IN ('a', 'b', …)` in `table`'s CHECK as `column = 'a' OR column = 'b' OR …`, the
-    /// same condition (NULL passes both ways). SQLite codes an IN list of more than two values as a
-    /// temporary b-tree that it builds, fills and frees on every insert or update the CHECK covers; the
-    /// comparisons cost a few instructions. `separator` is what the original text has between `IN` and
-    /// the list. A table written another way is left as it is (``Connection/rewriteTableDefinition``).
-    static func checkListAsComparisons(_ db: Connection, table: String, column: String, values: [String],
-                                       separator: String = " ") throws {
-        let list = values.map { "'\($0)'" }
-        try db.rewriteTableDefinition(table, replacing: "\(column) IN\(separator)(\(list.joined(separator: ", ")))",
-                                      with: list.map { "\(column) = \($0)" }.joined(separator: " OR "))
-    }
 }

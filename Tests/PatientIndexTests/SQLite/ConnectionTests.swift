@@ -73,8 +73,9 @@ import Testing
         #expect(try db.integrityCheck() == ["ok"])
     }
 
-    /// How many temporary b-trees a statement's program opens (SQLite's `OpenEphemeral`). Compiled afresh:
-    /// an EXPLAIN never starts a transaction, so a cached one would not notice a schema change.
+    /// How many temporary b-trees a statement's program opens (SQLite's `OpenEphemeral`), compiled afresh
+    /// from the connection's schema as it stands: an EXPLAIN never checks the schema version, so a
+    /// connection must have run a statement since another changed the schema for this to see the change.
     static func ephemeralTables(_ db: Connection, _ sql: String) throws -> Int {
         let explain = try db.prepare("EXPLAIN " + sql)
         var count = 0
@@ -98,6 +99,7 @@ import Testing
         }
         #expect(rewritten)
         #expect(try db.row("PRAGMA schema_version")?.int(0) == before + 1)
+        #expect(try db.row("PRAGMA writable_schema")?.int(0) == 0)
         #expect(try db.row("SELECT sql FROM sqlite_schema WHERE name = 't'")?.string(0)
             == "CREATE TABLE t (id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind = 'a' OR kind = 'b' OR kind = 'c'), note TEXT)")
         // This connection and one that had compiled the old schema both enforce the new CHECK (SQLite names
@@ -133,9 +135,29 @@ import Testing
             try db.transaction { try db.rewriteTableDefinition("t", replacing: "a IN ('x', 'y', 'z')", with: "a IN (") }
         }
         #expect(try schema() == original)
+        #expect(try db.row("PRAGMA writable_schema")?.int(0) == 0)
         try db.run("INSERT INTO t (a, b) VALUES ('x', 'z')")
         #expect(throws: SQLiteError.self) { try db.run("INSERT INTO t (a, b) VALUES ('w', 'z')") }
         #expect(try db.integrityCheck() == ["ok"])
+    }
+
+    /// Where SQLite refuses schema edits (defensive mode, on by default in some platforms' builds), the
+    /// table keeps its definition and the caller's transaction goes on.
+    @Test func aDefensiveConnectionKeepsItsDefinitions() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (a TEXT CHECK (a IN ('x', 'y', 'z')))")
+        #expect(db.setDefensive(true))
+        let rewritten = try db.transaction {
+            try db.run("INSERT INTO t (a) VALUES ('x')")
+            return try db.rewriteCheckList("t", column: "a", values: ["x", "y", "z"])
+        }
+        #expect(!rewritten)
+        #expect(try db.row("SELECT sql FROM sqlite_master WHERE name = 't'")?.string(0) == "CREATE TABLE t (a TEXT CHECK (a IN ('x', 'y', 'z')))")
+        #expect(try db.row("SELECT count(*) FROM t")?.int(0) == 1)
+        #expect(try Self.ephemeralTables(db, "INSERT INTO t (a) VALUES (?)") == 1)
+        #expect(!db.setDefensive(false))
+        #expect(try db.transaction { try db.rewriteCheckList("t", column: "a", values: ["x", "y", "z"]) })
+        #expect(try Self.ephemeralTables(db, "INSERT INTO t (a) VALUES (?)") == 0)
     }
 
     @Test func aReadOnlyConnectionCannotWrite() throws {

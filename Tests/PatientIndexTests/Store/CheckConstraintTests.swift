@@ -110,12 +110,12 @@ import Testing
         try index.reopen()
         let reopened = index.store.db
         let new = try Self.definitions(reopened)
-        #expect(new != old)
+        for table in ["message_log", "link_history", "review_queue", "fact_flag"] { #expect(new[table] != old[table], "\(table)") }
         #expect(try reopened.rows("SELECT version FROM schema_migrations WHERE version IN (5, 102)").count == 2)
         #expect(try reopened.row("SELECT count(*) FROM message_log WHERE channel = 'inbox' AND status = 'ingested'")?.int(0) == 1)
         #expect(try reopened.row("SELECT count(*) FROM link_history WHERE action = 'new'")?.int(0) == 1)
         try Self.expectTheRulesHold(reopened, "after the upgrade")
-        // A reader opened afterwards reads the same rows.
-        #expect(try index.reader().counts().openReviews == 0)
+        // A reader opened afterwards parses the new schema.
+        #expect(try index.reader().counts().messages["hl7v2"]?[.ingested] ?? 0 > 0)
     }
 }
