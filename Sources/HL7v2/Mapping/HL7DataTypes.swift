@@ -248,12 +248,12 @@ enum HL7DataTypes {
     /// A decimal number with an optional leading comparator (`<0.5`, `>=10`).
     static func quantity(_ text: String?, unit: String?) -> Quantity? {
         guard let text else { return nil }
-        var t = trimSpaces(text)
+        var t = text.trimmingWhitespace()
         guard !t.isEmpty else { return nil }
         var comparator: String?
         for c in ["<=", ">=", "<", ">"] where t.hasPrefix(c) {
             comparator = c
-            t = trimSpaces(String(t.dropFirst(c.count)))
+            t = String(t.dropFirst(c.count)).trimmingWhitespace()
             break
         }
         guard isDecimal(t), let value = Double(t) else { return nil }
@@ -264,9 +264,6 @@ enum HL7DataTypes {
         q.text = t
         return q
     }
-
-    /// Trims spaces and tabs.
-    static func trimSpaces(_ s: String) -> String { s.trimmingWhitespace() }
 
     static func isDecimal(_ t: String) -> Bool {
         var digits = 0, dots = 0, index = 0
@@ -341,7 +338,7 @@ enum HL7DataTypes {
     /// A reference range: `3.5-5.1`, `<200`, `>=60`, `-2.0-2.0`.
     static func range(_ text: String?, unit: String?) -> (low: Quantity?, high: Quantity?) {
         guard let text else { return (nil, nil) }
-        let t = trimSpaces(text)
+        let t = text.trimmingWhitespace()
         guard !t.isEmpty else { return (nil, nil) }
         if t.hasPrefix("<") { return (nil, quantity(t, unit: unit)) }
         if t.hasPrefix(">") { return (quantity(t, unit: unit), nil) }
