@@ -3,7 +3,7 @@ import Foundation
 import PatientIndex
 import SQLite
 
-/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--sqlite-checkpoints] [--feature-cache N] [--serial] [--sql-profile] [--duplicates RATE] [--seed S] [--db PATH] [--export CSV]`
+/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--sqlite-checkpoints] [--feature-cache N] [--serial] [--sql-profile] [--duplicates RATE] [--seed S] [--db PATH [--probe-existing]] [--export CSV]`
 ///
 /// Generates a synthetic multi-clinic population (names drawn from US frequency lists with a synthetic
 /// long tail, about `RATE` of people registered a second time at another clinic with realistic variations),
@@ -12,6 +12,9 @@ import SQLite
 /// `--sqlite-checkpoints` leaves WAL checkpoints to SQLite's autocheckpoint on the writer's thread), then measures per-record ingest latency with the index at that size: the ingest call
 /// inside a transaction, and ingest plus its own durable commit. Also reports how many true duplicate
 /// pairs ended linked and how many pairs of different people ended in one enterprise patient.
+/// The latency is measured twice: right after the load, and again once the checkpoint thread has copied
+/// the load's WAL back (`_settled` metrics). `--probe-existing` measures only the latency, against an index
+/// an earlier run with the same arguments left in `--db` (a freshly opened index: cold page and feature caches).
 /// `--export CSV` also writes the loaded records (with their true person) for the peers in `bench/index.sh`.
 enum IndexBenchmark {
     static func run(_ args: [String]) throws {
@@ -23,6 +26,7 @@ enum IndexBenchmark {
         var falseMergePath: String?
         var serial = false
         var sqlProfile = false
+        var probeExisting = false
         // As `concord ingest` opens its index: WAL checkpoints in the background.
         var configuration = IndexConfiguration(backgroundCheckpoints: true)
         var i = 0
@@ -39,6 +43,7 @@ enum IndexBenchmark {
             case "--false-merges": falseMergePath = value
             case "--serial": serial = true; i -= 1
             case "--sql-profile": sqlProfile = true; i -= 1
+            case "--probe-existing": probeExisting = true; i -= 1
             case "--sqlite-checkpoints": configuration.backgroundCheckpoints = false; i -= 1
             case "--page-cache-mib": configuration.pageCacheMiB = Int(value) ?? configuration.pageCacheMiB
             case "--feature-cache": configuration.featureCacheEntries = Int(value) ?? configuration.featureCacheEntries
@@ -50,10 +55,20 @@ enum IndexBenchmark {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if dbPath == nil { try? FileManager.default.removeItem(at: directory) } }
         let path = dbPath ?? directory.appendingPathComponent("index.sqlite").path
-        try? FileManager.default.removeItem(atPath: path)
+        if !probeExisting { try? FileManager.default.removeItem(atPath: path) }
 
         var population = SyntheticPopulation(seed: seed, duplicateRate: duplicateRate)
         let records = population.records(count: patients)
+        if probeExisting {
+            // Latency only, against the index a run with the same arguments loaded into `--db` (copy it
+            // first: the probes are ingested). That run's probes are drawn again and skipped, so these are
+            // new records with new MRNs; for profiling the per-record path without a 10-minute load.
+            guard dbPath != nil else { throw MatchingBenchmark.BenchError("--probe-existing needs --db with a loaded index") }
+            _ = population.records(count: latencySamples * 2)
+            let store = try PatientIndexStore(path: path, configuration: configuration)
+            try measureLatency(store: store, population: &population, samples: latencySamples, scale: "\(patients)", label: "existing")
+            return
+        }
         if let exportPath { try SyntheticPopulation.export(records, to: exportPath) }
         let store = try PatientIndexStore(path: path, configuration: configuration)
         let scale = "\(patients)"
@@ -145,27 +160,15 @@ enum IndexBenchmark {
                     "open_reviews": "\(counts.openReviews)", "enterprise_patients": "\(counts.enterprisePatients)",
                     "decisions": decisions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")])
 
-        // Per-record latency with the index at this size.
-        let probes = population.records(count: latencySamples)
-        var inTransaction: [Double] = []
-        var durable: [Double] = []
-        for (index, (_, record)) in probes.enumerated() {
-            let submission = SyntheticPopulation.submission(record)
-            if index % 2 == 0 {
-                let t0 = Bench.now()
-                try store.transaction { _ = try store.ingest(submission, messageID: nil) }
-                durable.append(Bench.now() - t0)
-            } else {
-                try store.transaction {
-                    let t0 = Bench.now()
-                    _ = try store.ingest(submission, messageID: nil)
-                    inTransaction.append(Bench.now() - t0)
-                }
-            }
-        }
-        for (name, samples) in [("ingest", inTransaction), ("ingest_commit", durable)] {
-            Bench.report("index", "\(name)_p50", Bench.percentile(samples, 50) * 1000, unit: "ms", extra: ["indexed": scale, "samples": "\(samples.count)"])
-            Bench.report("index", "\(name)_p99", Bench.percentile(samples, 99) * 1000, unit: "ms", extra: ["indexed": scale, "samples": "\(samples.count)"])
+        // Per-record latency with the index at this size: first right after the load, while the
+        // checkpoint thread is still copying the load's WAL back into the database (an index taking a
+        // feed while a bulk load settles), then once that copy is done (an index in its steady state).
+        try measureLatency(store: store, population: &population, samples: latencySamples, scale: scale, label: "after_load")
+        if store.db.backgroundCheckpointCounters != nil {
+            let t0 = Bench.now()
+            store.db.catchUpBackgroundCheckpoints()
+            print(String(format: "checkpoint catch-up after the load: %.1f s", Bench.now() - t0))
+            try measureLatency(store: store, population: &population, samples: latencySamples, scale: scale, label: "settled")
         }
 
         // Reads: fetch random enterprise patients with their members.
@@ -198,6 +201,31 @@ enum IndexBenchmark {
 
 // Helpers nested in the benchmark so they cannot collide with other benchmarks of the executable.
 extension IndexBenchmark {
+    /// Per-record ingest latency: half the probes timed inside their transaction, half with their own durable commit.
+    static func measureLatency(store: PatientIndexStore, population: inout SyntheticPopulation, samples latencySamples: Int, scale: String, label: String) throws {
+        var inTransaction: [Double] = []
+        var durable: [Double] = []
+        for (index, (_, record)) in population.records(count: latencySamples).enumerated() {
+            let submission = SyntheticPopulation.submission(record)
+            if index % 2 == 0 {
+                let t0 = Bench.now()
+                try store.transaction { _ = try store.ingest(submission, messageID: nil) }
+                durable.append(Bench.now() - t0)
+            } else {
+                try store.transaction {
+                    let t0 = Bench.now()
+                    _ = try store.ingest(submission, messageID: nil)
+                    inTransaction.append(Bench.now() - t0)
+                }
+            }
+        }
+        for (name, samples) in [("ingest", inTransaction), ("ingest_commit", durable)] {
+            let extra = ["indexed": scale, "samples": "\(samples.count)", "phase": label]
+            let suffix = label == "after_load" ? "" : "_\(label)"
+            Bench.report("index", "\(name)\(suffix)_p50", Bench.percentile(samples, 50) * 1000, unit: "ms", extra: extra)
+            Bench.report("index", "\(name)\(suffix)_p99", Bench.percentile(samples, 99) * 1000, unit: "ms", extra: extra)
+        }
+    }
 
 
     /// People and their registrations at six clinics.

@@ -81,6 +81,21 @@ final class BackgroundCheckpoints: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Asks for one more checkpoint and waits until it has run: afterwards every frame committed before
+    /// the call is in the database (unless a reader holds an older snapshot), and the writer's next
+    /// transaction starts the WAL over. For a caller that wants the load it just committed settled
+    /// before it measures or hands the database on; the writer's own thread is the only caller.
+    func catchUp() {
+        framesAtLastRequest = Int(walFrames.pointee)
+        framesAtLastCatchUp = framesAtLastRequest
+        condition.lock()
+        requested += 1
+        let target = requested
+        condition.broadcast()
+        while completed < target && !finished { condition.wait() }
+        condition.unlock()
+    }
+
     /// What the checkpointing thread has done so far.
     var snapshot: BackgroundCheckpointCounters {
         condition.lock()

@@ -115,6 +115,13 @@ package final class Connection {
         concord_sqlite_track_wal(db, checkpoints.walFrames)
     }
 
+    /// Waits until the background checkpoints have copied back every committed frame (see
+    /// ``BackgroundCheckpoints/catchUp()``); returns at once when checkpoints are SQLite's own.
+    /// Call on the writer's thread, outside a transaction.
+    package func catchUpBackgroundCheckpoints() {
+        backgroundCheckpoints?.catchUp()
+    }
+
     /// What the background checkpoints have done (nil when checkpoints are SQLite's own).
     package var backgroundCheckpointCounters: BackgroundCheckpointCounters? { backgroundCheckpoints?.snapshot }
 

@@ -67,6 +67,36 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM notes") == .integer(1_200))
     }
 
+    @Test func catchingUpCopiesEveryCommittedFrameBackSoTheNextTransactionStartsTheWALOver() throws {
+        // The bulk load's tail: with a limit it never reaches the WAL only grows (test above); after a
+        // catch-up every frame is in the database and the next commit writes from the WAL's start.
+        let (path, cleanup) = try Self.database()
+        defer { cleanup() }
+        let db = try Connection(path: path)
+        try db.checkpointInBackground(threshold: 8, walLimit: 1_000_000)
+        try Self.write(db, transactions: 300)
+        let before = try #require(db.backgroundCheckpointCounters)
+        db.catchUpBackgroundCheckpoints()
+        let after = try #require(db.backgroundCheckpointCounters)
+        #expect(after.checkpoints == before.checkpoints + 1)
+        #expect(after.failures == 0, "\(after.lastError ?? "")")
+        let settled = try db.passiveCheckpoint()
+        #expect(settled.walFrames > 600)
+        #expect(settled.checkpointed == settled.walFrames)
+        try Self.write(db, transactions: 1)
+        #expect(try db.passiveCheckpoint().walFrames < 16)
+        #expect(try db.scalar("SELECT count(*) FROM notes") == .integer(1_204))
+    }
+
+    @Test func catchingUpWithoutBackgroundCheckpointsReturnsAtOnce() throws {
+        let (path, cleanup) = try Self.database()
+        defer { cleanup() }
+        let db = try Connection(path: path)
+        try Self.write(db, transactions: 3)
+        db.catchUpBackgroundCheckpoints()
+        #expect(db.backgroundCheckpointCounters == nil)
+    }
+
     @Test func theIndexCheckpointsInTheBackgroundOnlyWhenToldTo() throws {
         let index = try TemporaryIndex()
         _ = try index.store.ingest([Patients.mariaAtRiverside()], from: Clinics.riverside)
