@@ -72,13 +72,7 @@ final class BackgroundCheckpoints: @unchecked Sendable {
         guard walFrames >= walLimit, walFrames - framesAtLastCatchUp >= threshold else { return }
         framesAtLastCatchUp = walFrames
         framesAtLastRequest = walFrames
-        condition.lock()
-        requested += 1
-        let target = requested
-        condition.broadcast()
-        counters.waits += 1
-        while completed < target && !finished { condition.wait() }
-        condition.unlock()
+        requestCheckpointAndWait(countedAsWait: true)
     }
 
     /// Asks for one more checkpoint and waits until it has run: afterwards every frame committed before
@@ -88,10 +82,16 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     func catchUp() {
         framesAtLastRequest = Int(walFrames.pointee)
         framesAtLastCatchUp = framesAtLastRequest
+        requestCheckpointAndWait(countedAsWait: false)
+    }
+
+    /// Asks for a checkpoint and waits until the thread has run one started after the request.
+    private func requestCheckpointAndWait(countedAsWait: Bool) {
         condition.lock()
         requested += 1
         let target = requested
         condition.broadcast()
+        if countedAsWait { counters.waits += 1 }
         while completed < target && !finished { condition.wait() }
         condition.unlock()
     }
