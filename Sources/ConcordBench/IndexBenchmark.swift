@@ -3,7 +3,7 @@ import Foundation
 import PatientIndex
 import SQLite
 
-/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--sqlite-checkpoints] [--feature-cache N] [--serial] [--sql-profile] [--duplicates RATE] [--seed S] [--db PATH [--probe-existing]] [--export CSV]`
+/// `concord-bench index [--patients N] [--latency N] [--batch N] [--page-cache-mib N] [--sqlite-checkpoints] [--feature-cache N] [--serial] [--sql-profile] [--duplicates RATE] [--seed S] [--db PATH [--probe-existing [--warm-up N]]] [--export CSV]`
 ///
 /// Generates a synthetic multi-clinic population (names drawn from US frequency lists with a synthetic
 /// long tail, about `RATE` of people registered a second time at another clinic with realistic variations),
@@ -14,7 +14,8 @@ import SQLite
 /// pairs ended linked and how many pairs of different people ended in one enterprise patient.
 /// The latency is measured twice: right after the load, and again once the checkpoint thread has copied
 /// the load's WAL back (`_settled` metrics). `--probe-existing` measures only the latency, against an index
-/// an earlier run with the same arguments left in `--db` (a freshly opened index: cold page and feature caches).
+/// an earlier run with the same arguments left in `--db` (a freshly opened index: cold page and feature caches,
+/// so `--warm-up N` ingests N probes untimed first). `MATCH_SLOWEST=N` prints the slowest probes' work.
 /// `--export CSV` also writes the loaded records (with their true person) for the peers in `bench/index.sh`.
 enum IndexBenchmark {
     static func run(_ args: [String]) throws {
@@ -27,6 +28,7 @@ enum IndexBenchmark {
         var serial = false
         var sqlProfile = false
         var probeExisting = false
+        var warmUp = 0
         // As `concord ingest` opens its index: WAL checkpoints in the background.
         var configuration = IndexConfiguration(backgroundCheckpoints: true)
         var i = 0
@@ -44,6 +46,7 @@ enum IndexBenchmark {
             case "--serial": serial = true; i -= 1
             case "--sql-profile": sqlProfile = true; i -= 1
             case "--probe-existing": probeExisting = true; i -= 1
+            case "--warm-up": warmUp = max(0, Int(value) ?? 0)
             case "--sqlite-checkpoints": configuration.backgroundCheckpoints = false; i -= 1
             case "--page-cache-mib": configuration.pageCacheMiB = Int(value) ?? configuration.pageCacheMiB
             case "--feature-cache": configuration.featureCacheEntries = Int(value) ?? configuration.featureCacheEntries
@@ -66,7 +69,7 @@ enum IndexBenchmark {
             guard dbPath != nil else { throw MatchingBenchmark.BenchError("--probe-existing needs --db with a loaded index") }
             _ = population.records(count: latencySamples * 2)
             let store = try PatientIndexStore(path: path, configuration: configuration)
-            try measureLatency(store: store, population: &population, samples: latencySamples, scale: "\(patients)", label: "existing")
+            try measureLatency(store: store, population: &population, samples: latencySamples, warmUp: warmUp, scale: "\(patients)", label: "existing")
             return
         }
         if let exportPath { try SyntheticPopulation.export(records, to: exportPath) }
@@ -202,9 +205,19 @@ enum IndexBenchmark {
 // Helpers nested in the benchmark so they cannot collide with other benchmarks of the executable.
 extension IndexBenchmark {
     /// Per-record ingest latency: half the probes timed inside their transaction, half with their own durable commit.
-    static func measureLatency(store: PatientIndexStore, population: inout SyntheticPopulation, samples latencySamples: Int, scale: String, label: String) throws {
+    /// `warmUp` more probes go first, untimed (a cold index's first reads are the disk's, not the ingest's).
+    /// With `MATCH_SLOWEST=N` in the environment, the N slowest probes in a transaction are printed with
+    /// the work they did (``IngestWork``), beside the median probe's.
+    static func measureLatency(
+        store: PatientIndexStore, population: inout SyntheticPopulation, samples latencySamples: Int, warmUp: Int = 0, scale: String, label: String
+    ) throws {
+        for (_, record) in population.records(count: warmUp) {
+            let submission = SyntheticPopulation.submission(record)
+            try store.transaction { _ = try store.ingest(submission, messageID: nil) }
+        }
         var inTransaction: [Double] = []
         var durable: [Double] = []
+        var probeWork: [(seconds: Double, work: IngestWork)] = []
         for (index, (_, record)) in population.records(count: latencySamples).enumerated() {
             let submission = SyntheticPopulation.submission(record)
             if index % 2 == 0 {
@@ -213,11 +226,24 @@ extension IndexBenchmark {
                 durable.append(Bench.now() - t0)
             } else {
                 try store.transaction {
+                    let before = store.work
                     let t0 = Bench.now()
                     _ = try store.ingest(submission, messageID: nil)
                     inTransaction.append(Bench.now() - t0)
+                    probeWork.append((inTransaction[inTransaction.count - 1], store.work.since(before)))
                 }
             }
+        }
+        if let shown = ProcessInfo.processInfo.environment["MATCH_SLOWEST"].flatMap(Int.init), shown > 0, !probeWork.isEmpty {
+            let sorted = probeWork.sorted { $0.seconds > $1.seconds }
+            func line(_ name: String, _ probe: (seconds: Double, work: IngestWork)) -> String {
+                let w = probe.work
+                return String(format: "%@ %.2f ms: candidates %.2f, decide %.2f, facts %.2f, refresh %.2f ms; %d block queries, %d block rows, %d patients, %d members, %d feature reads",
+                    name, probe.seconds * 1000, w.candidateSeconds * 1000, w.decideSeconds * 1000, w.factSeconds * 1000, w.refreshSeconds * 1000,
+                    w.blockQueries, w.blockRows, w.candidatePatients, w.membersCompared, w.featureReads)
+            }
+            print(line("median", sorted[sorted.count / 2]))
+            for probe in sorted.prefix(shown) { print(line("slow", probe)) }
         }
         for (name, samples) in [("ingest", inTransaction), ("ingest_commit", durable)] {
             let extra = ["indexed": scale, "samples": "\(samples.count)", "phase": label]

@@ -86,6 +86,7 @@ extension PatientIndexStore {
         for i in outcomes.indices where !submission.merges.isEmpty {
             if let current = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) { outcomes[i].enterpriseID = current }
         }
+        let factsStart = IngestWork.clock()
         var recorded: [Int64: [FactInstance]] = [:]
         var unifications: [Int64: PreparedUnification] = [:]
         for outcome in outcomes {
@@ -95,7 +96,10 @@ extension PatientIndexStore {
                 recorded[outcome.recordID, default: []] += try ledger.record(facts, sourceRecordID: outcome.recordID, messageLogID: messageID, in: db)
             }
         }
+        let refreshStart = IngestWork.clock()
+        work.factSeconds += refreshStart - factsStart
         let flags = try refresh(affected, now: now, recorded: recorded, unifications: unifications)
+        work.refreshSeconds += IngestWork.clock() - refreshStart
         return IngestOutcome(messageID: messageID, patients: outcomes, sourceMerges: sourceMerges, flags: flags)
     }
 
@@ -192,7 +196,10 @@ extension PatientIndexStore {
         // Asked before the record files its own keys: which of them some other record may have filed.
         let filed = try keysPerhapsFiled(prepared.keys)
         let recordID = try insertRecord(record, prepared: prepared, messageID: messageID, now: now)
+        let t0 = IngestWork.clock()
         let candidates = try candidates(recordID: recordID, keys: filed, features: features, excluding: nil)
+        let t1 = IngestWork.clock()
+        defer { work.candidateSeconds += t1 - t0; work.decideSeconds += IngestWork.clock() - t1 }
         return try decide(recordID: recordID, subject: subject, candidates: candidates, now: now, ownEnterpriseID: nil)
     }
 
@@ -355,6 +362,8 @@ extension PatientIndexStore {
                 SELECT b.record_id, l.enterprise_id FROM blocking_keys b JOIN links l ON l.record_id = b.record_id
                 WHERE b.key = ? LIMIT ?
                 """, [key, limit + 2])
+            work.blockQueries += 1
+            work.blockRows += rows.count
             let others = rows.filter { $0.int(0) != recordID }
             if others.count > limit { continue }
             for row in others {
@@ -376,6 +385,7 @@ extension PatientIndexStore {
                 if let cached = featureCache.value(for: id) {
                     memberFeatures.append(cached)
                 } else {
+                    work.featureReads += 1
                     let features = try IndexRows.decode(MatchFeatures.self,
                         try db.row("SELECT features_data FROM source_records WHERE id = ?", [id])?.blob(0), column: "features_data")
                     cacheFeatures(features, of: id)
@@ -383,6 +393,8 @@ extension PatientIndexStore {
                 }
             }
             gathered.append((enterpriseID, memberIDs, memberFeatures))
+            work.candidatePatients += 1
+            work.membersCompared += memberIDs.count
         }
         var set = CandidateSet()
         guard !gathered.isEmpty else { return set }
