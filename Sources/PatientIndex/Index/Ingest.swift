@@ -164,10 +164,7 @@ extension PatientIndexStore {
     /// Items it withdrew whose record and candidate are apart again (the merge or link was undone, the
     /// record unlinked) are open again.
     func withdrawSettledReviews(in enterpriseID: String, now: String) throws {
-        let items = try db.rows("""
-            SELECT q.id, q.candidate_enterprise_id, q.status FROM links l JOIN review_queue q ON q.record_id = l.record_id
-            WHERE l.enterprise_id = ?1 AND (q.status = 'open' OR (q.status = 'withdrawn' AND q.reason = ?2))
-            """, [enterpriseID, Self.settledReason])
+        let items = try db.rows(Self.settledReviewsQuery, [enterpriseID, Self.settledReason])
         for row in items {
             guard let id = row.int(0), let candidate = row.string(1), let together = try? resolve(candidate) == enterpriseID else { continue }
             if row.string(2) == "open", together {
@@ -180,6 +177,14 @@ extension PatientIndexStore {
     }
 
     static let settledReason = "record and candidate are now in one enterprise patient"
+
+    /// The review items `withdrawSettledReviews` looks at. CROSS JOIN keeps the patient's links as the
+    /// outer loop: with a plain JOIN SQLite walked every open item through `review_queue_status` for each
+    /// patient refreshed (6,670 of them at 1M records, 5–6 ms: the whole p99 of a linked record).
+    static let settledReviewsQuery = """
+        SELECT q.id, q.candidate_enterprise_id, q.status FROM links l CROSS JOIN review_queue q ON q.record_id = l.record_id
+        WHERE l.enterprise_id = ?1 AND (q.status = 'open' OR (q.status = 'withdrawn' AND q.reason = ?2))
+        """
 
     // MARK: One record
 
