@@ -634,13 +634,16 @@ extension PatientIndexStore {
 
     /// The records that move with `recordID` (itself and the records folded into it).
     func recordsMovingWith(_ recordID: Int64) throws -> Set<Int64> {
-        Set(try db.rows("""
-            WITH RECURSIVE folded(id) AS (
-                SELECT ?
-                UNION SELECT s.id FROM source_records s JOIN folded f ON s.merged_into = f.id)
-            SELECT id FROM folded
-            """, [recordID]).compactMap { $0.int(0) })
+        Set(try db.rows(Self.foldedRecordsQuery, [recordID]).compactMap { $0.int(0) })
     }
+
+    /// A record and the records folded into it, at any depth (each step through `source_records_merged`).
+    static let foldedRecordsQuery = """
+        WITH RECURSIVE folded(id) AS (
+            SELECT ?
+            UNION SELECT s.id FROM source_records s JOIN folded f ON s.merged_into = f.id)
+        SELECT id FROM folded
+        """
 
     @discardableResult
     func appendHistory(

@@ -60,6 +60,9 @@ package final class PatientIndexStore {
     package internal(set) var work = IngestWork()
     /// The actor recorded for automatic decisions.
     package static let matcherActor = "concord:matcher"
+    /// An earlier copy of a message that has no control id, by its hash (through `message_log_sha256`).
+    static let earlierCopyByHashQuery =
+        "SELECT id, ack, status FROM message_log WHERE sha256 = ? AND control_id IS NULL AND status != 'failed' ORDER BY id LIMIT 1"
 
     /// Opens (creating and migrating) the index at `path`. Pass `model` to force a model; otherwise the
     /// newest model in the `models` table is used, or the standard one.
@@ -230,9 +233,7 @@ package final class PatientIndexStore {
                     "SELECT id, ack, status FROM message_log WHERE sender_application = ? AND sender_facility = ? AND control_id = ?",
                     [application, facility, control])
             } else {
-                earlier = try db.row(
-                    "SELECT id, ack, status FROM message_log WHERE sha256 = ? AND control_id IS NULL AND status != 'failed' ORDER BY id LIMIT 1",
-                    [hash])
+                earlier = try db.row(Self.earlierCopyByHashQuery, [hash])
             }
             if let earlier, let duplicate = Self.duplicate(earlier) { return duplicate }
             try db.run("""

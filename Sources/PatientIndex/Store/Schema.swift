@@ -243,5 +243,13 @@ enum IndexSchema {
                                     separator: "\n        ")
             try db.rewriteCheckList("review_queue", column: "status", values: ["open", "matched", "not-a-match", "withdrawn"])
         },
+        // Two lookups that read whole tables. A message without a control id (every C-CDA document and
+        // FHIR bundle) is checked for an earlier copy by its hash; the records folded into one (ADT^A40)
+        // are found by `merged_into` whenever a record moves between patients, where SQLite built an
+        // automatic index over every source record each time. Both partial: few rows qualify.
+        Migration(version: 6, sql: """
+            CREATE INDEX message_log_sha256 ON message_log (sha256) WHERE control_id IS NULL;
+            CREATE INDEX source_records_merged ON source_records (merged_into) WHERE merged_into IS NOT NULL;
+            """),
     ]
 }

@@ -162,18 +162,4 @@ import Testing
         try index.store.decide(reviewID: item.id, isMatch: false, actor: "steward:lee", reason: "different Maria")
         #expect(try Self.status(index, review: item.id) == "not-a-match")
     }
-
-    /// Every refresh of a patient looks for its settled review items. The lookup starts from that
-    /// patient's links and reaches each record's items through `review_queue_record`: the planner had
-    /// chosen to walk all open items (`review_queue_status`) instead, 5–6 ms per linked record at 1M.
-    @Test func theSettledItemsLookupStartsFromThePatientsLinks() throws {
-        let (index, p) = try StewardTests.threePatients()
-        #expect(try Self.openItem(index, record: p[2].recordID, candidate: p[0].enterpriseID) != nil)
-        let plan = try index.store.db.rows("EXPLAIN QUERY PLAN " + PatientIndexStore.settledReviewsQuery,
-            [p[0].enterpriseID, PatientIndexStore.settledReason]).compactMap { $0.string(3) }
-        #expect(plan.count == 2)
-        #expect(plan.first?.contains("links_enterprise") == true)
-        #expect(plan.last?.contains("review_queue_record") == true)
-        #expect(!plan.contains { $0.contains("review_queue_status") })
-    }
 }
