@@ -371,7 +371,7 @@ package final class PatientIndexStore {
 }
 
 /// Running totals of what the ingests of one store did: the blocks they read, the candidates they
-/// compared and where their time went. Counting costs a few additions and four clock reads per record.
+/// compared and where their time went. Counting costs a few additions and clock reads per record.
 package struct IngestWork: Sendable {
     /// Block queries run and the rows they returned (blocks over their size limit included).
     package var blockQueries = 0
