@@ -43,4 +43,29 @@ import Testing
         #expect(plan.contains { $0.contains("USING COVERING INDEX source_records_merged (merged_into=?)") })
         #expect(!plan.contains { $0.contains("AUTOMATIC") })
     }
+
+    /// An index written before migration 6 gets both indexes when it is opened, and the lookups answer
+    /// as before: a document sent twice is a duplicate of its first copy, a failed copy is not.
+    @Test func anOlderIndexGainsTheIndexesWhenOpened() throws {
+        let index = try TemporaryIndex()
+        let ccda = Array("<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" extension=\"doc-7\"/></ClinicalDocument>".utf8)
+        let first = try index.store.logMessage(raw: ccda, channel: .inbox, format: "ccda", senderApplication: nil, senderFacility: nil, controlID: nil)
+        guard case .stored(let firstID) = first else { Issue.record("not stored: \(first)"); return }
+        try index.store.markFailed(firstID, error: "no patient", position: nil, ack: nil)
+        try index.store.db.execute("""
+            DROP INDEX message_log_sha256;
+            DROP INDEX source_records_merged;
+            DELETE FROM schema_migrations WHERE version = 6;
+            """)
+        try index.reopen()
+        let names = try index.store.db.rows("SELECT name FROM sqlite_schema WHERE name IN ('message_log_sha256', 'source_records_merged') ORDER BY name")
+            .compactMap { $0.string(0) }
+        #expect(names == ["message_log_sha256", "source_records_merged"])
+        // The failed copy is passed over; the next one is stored and is the one a re-send matches.
+        let second = try index.store.logMessage(raw: ccda, channel: .inbox, format: "ccda", senderApplication: nil, senderFacility: nil, controlID: nil)
+        guard case .stored(let secondID) = second else { Issue.record("not stored: \(second)"); return }
+        #expect(secondID != firstID)
+        let third = try index.store.logMessage(raw: ccda, channel: .inbox, format: "ccda", senderApplication: nil, senderFacility: nil, controlID: nil)
+        #expect(third == .duplicate(secondID, ack: nil, status: .received))
+    }
 }
