@@ -381,8 +381,8 @@ package struct IngestWork: Sendable {
     package var membersCompared = 0
     /// Members whose features were read from the table (not in the feature cache).
     package var featureReads = 0
-    /// Seconds spent gathering and comparing candidates, deciding (with its writes), recording facts and
-    /// refreshing golden records and the fact ledger.
+    /// Seconds spent gathering and comparing a new record's candidates, deciding (with its writes; a
+    /// re-matched update is not timed), recording facts and refreshing golden records and the fact ledger.
     package var candidateSeconds = 0.0
     package var decideSeconds = 0.0
     package var factSeconds = 0.0
