@@ -380,10 +380,7 @@ extension PatientIndexStore {
             [recordID, recordID]).compactMap { $0.int(0) })
         var gathered: [(enterpriseID: String, memberIDs: [Int64], features: [MatchFeatures])] = []
         for enterpriseID in enterpriseIDs.sorted() {
-            let memberIDs = try db.rows("""
-                SELECT r.id FROM links l JOIN source_records r ON r.id = l.record_id
-                WHERE l.enterprise_id = ? AND r.merged_into IS NULL ORDER BY r.id
-                """, [enterpriseID]).compactMap { $0.int(0) }
+            let memberIDs = try db.rows(Self.candidateMembersQuery, [enterpriseID]).compactMap { $0.int(0) }
             if memberIDs.isEmpty || memberIDs.contains(where: notAMatch.contains) { continue }
             var memberFeatures: [MatchFeatures] = []
             for id in memberIDs {
@@ -411,6 +408,15 @@ extension PatientIndexStore {
         }
         return set
     }
+
+    /// The current (not folded) member records of a candidate patient, in record order. Ordered by
+    /// `l.record_id`, which `links_enterprise` already holds in order: `ORDER BY r.id`, the same value,
+    /// made SQLite sort the rows in a temporary b-tree once per candidate patient (4.75 per message in
+    /// the gateway benchmark; about 2,600 instructions per record).
+    static let candidateMembersQuery = """
+        SELECT r.id FROM links l JOIN source_records r ON r.id = l.record_id
+        WHERE l.enterprise_id = ? AND r.merged_into IS NULL ORDER BY l.record_id
+        """
 
     /// Keeps the decoded features of a record in the bounded cache of recently seen records.
     private func cacheFeatures(_ features: MatchFeatures, of recordID: Int64) {

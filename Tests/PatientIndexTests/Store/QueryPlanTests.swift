@@ -44,6 +44,15 @@ import Testing
         #expect(!plan.contains { $0.contains("AUTOMATIC") })
     }
 
+    /// Each candidate patient's members are read in record order straight from `links_enterprise`,
+    /// without sorting them in a temporary b-tree first.
+    @Test func candidateMembersComeInIndexOrder() throws {
+        let index = try TemporaryIndex()
+        let plan = try Self.plan(PatientIndexStore.candidateMembersQuery, [.text("EP-1")], in: index.store.db)
+        #expect(plan.first?.contains("links_enterprise") == true)
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") })
+    }
+
     /// An index written before migration 6 gets both indexes when it is opened, and the lookups answer
     /// as before: a document sent twice is a duplicate of its first copy, a failed copy is not.
     @Test func anOlderIndexGainsTheIndexesWhenOpened() throws {
