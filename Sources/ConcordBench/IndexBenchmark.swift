@@ -229,8 +229,9 @@ extension IndexBenchmark {
                     let before = store.work
                     let t0 = Bench.now()
                     _ = try store.ingest(submission, messageID: nil)
-                    inTransaction.append(Bench.now() - t0)
-                    probeWork.append((inTransaction[inTransaction.count - 1], store.work.since(before)))
+                    let elapsed = Bench.now() - t0
+                    inTransaction.append(elapsed)
+                    probeWork.append((elapsed, store.work.since(before)))
                 }
             }
         }
