@@ -33,6 +33,8 @@ enum MatchingBenchmark {
         /// Why records went to review, and how many of them had a true match among the candidates.
         var reviewReasons: [String: Int] = [:]
         var reviewsWithTrueMatch = 0
+        /// Records alone in a patient that were decided again, and moved, when a candidate patient of theirs gained a record.
+        var rematched = 0
     }
 
     static func run(_ args: [String]) throws {
@@ -145,7 +147,9 @@ enum MatchingBenchmark {
         var clusterOf: [Int] = []
         var outcome = Outcome(clusters: [])
         var freq = Frequencies(family: [:], given: [:], total: 0)
+        var reviewedAgainst: [Int: Set<Int>] = [:]
         for (i, record) in records.enumerated() {
+            var keysFiled = false
             let f = MatchNormalizer.features(of: record)
             features.append(f)
             let keys = BlockingKeys.keys(for: f)
@@ -184,8 +188,39 @@ enum MatchingBenchmark {
                 if !outcome.clusters[cluster].contains(where: { truth.contains(pairKey(i, $0)) }) { outcome.wrongLinks += 1 }
                 outcome.clusters[cluster].append(i)
                 clusterOf.append(cluster)
+                keyIndex.merge(keys.map { ($0, [i]) }, uniquingKeysWith: +)
+                keysFiled = true
+                // As the store does (`PatientIndexStore.rematchAlone`): a record alone in another candidate
+                // patient, left there by the matcher, with no open review item against a third patient, is
+                // decided again now that this patient holds one more record; it moves only to this patient.
+                let scaled = model.scaled(toPopulation: i + 1)
+                for candidate in candidates where candidate.patientID != id && !stewardResolvesReviews {
+                    guard let k = Int(candidate.patientID), outcome.clusters[k].count == 1, let pair = candidate.best,
+                          pair.definitiveBlockers.isEmpty, pair.total >= scaled.upperThreshold else { continue }
+                    let s = outcome.clusters[k][0]
+                    guard reviewedAgainst[s, default: []].allSatisfy({ $0 == cluster }) else { continue }
+                    var others = Set<Int>()
+                    for key in BlockingKeys.keys(for: features[s]) {
+                        let limit = key.hasPrefix(BlockingKeys.nameOnlyPrefix) ? min(cap, IndexConfiguration().maxNameOnlyBlockSize) : cap
+                        guard let list = keyIndex[key], list.count - 1 <= limit else { continue }
+                        for j in list where j != s { others.insert(clusterOf[j]) }
+                    }
+                    others.remove(k)
+                    let again = others.sorted().map { c in
+                        PatientCandidate(patientID: String(c), comparisons: outcome.clusters[c].map { model.compare(features[s], features[$0], frequencies: freq) })
+                    }
+                    let redecided = scaled.decide(again)
+                    guard redecided.outcome == .link, redecided.patientID == id else { continue }
+                    if !outcome.clusters[cluster].contains(where: { truth.contains(pairKey(s, $0)) }) { outcome.wrongLinks += 1 }
+                    outcome.rematched += 1
+                    outcome.clusters[k] = []
+                    outcome.clusters[cluster].append(s)
+                    clusterOf[s] = cluster
+                    reviewedAgainst[s] = nil
+                }
             } else {
                 if decision.outcome == .review {
+                    reviewedAgainst[i] = Set(decision.reviewCandidates.prefix(IndexConfiguration().maxReviewsPerRecord).compactMap { Int($0) })
                     outcome.reviews += 1
                     for reason in decision.reasons { outcome.reviewReasons[reason, default: 0] += 1 }
                     if let id = decision.patientID, let cluster = Int(id), outcome.clusters[cluster].contains(where: { truth.contains(pairKey(i, $0)) }) {
@@ -195,7 +230,7 @@ enum MatchingBenchmark {
                 clusterOf.append(outcome.clusters.count)
                 outcome.clusters.append([i])
             }
-            for key in keys { keyIndex[key, default: []].append(i) }
+            if !keysFiled { for key in keys { keyIndex[key, default: []].append(i) } }
             freq.total += 1
             if let name = f.family { freq.family[name, default: 0] += 1 }
             if let name = f.given { freq.given[name, default: 0] += 1 }
@@ -286,12 +321,13 @@ enum MatchingBenchmark {
         Bench.report("match", "\(label) recall after review", withReview.r, unit: "ratio", extra: extra)
         Bench.report("match", "\(label) blocking recall", keyRecall, unit: "ratio", extra: extra)
         Bench.report("match", "\(label) throughput", n / seconds, unit: "records/s", extra: extra)
+        Bench.report("match", "\(label) rematched", Double(outcome.rematched), unit: "records", extra: extra)
         print(String(format: "SUMMARY %-22@ records=%d truePairs=%d  P=%.4f R=%.4f F1=%.4f  (tp=%d fp=%d fn=%d)  wrongLinks=%d (%.4f/rec)  reviews=%d (%.2f%%)  blockingRecall=%.4f comparedRecall=%.4f  %.0f rec/s  comparisons=%d%@",
                      label as NSString, data.records.count, truth.count, p, r, f1, tp, fp, fn, outcome.wrongLinks,
                      Double(outcome.wrongLinks) / n, outcome.reviews, 100 * Double(outcome.reviews) / n, keyRecall,
                      truth.isEmpty ? 1 : min(1, Double(outcome.comparedTruePairs) / Double(truth.count)), n / seconds, outcome.comparisons,
                      (modelName == "trained" ? String(format: "  train=%.2fs", trainSeconds) : "") as NSString)
-              + String(format: "  afterReview: P=%.4f R=%.4f F1=%.4f fp=%d", withReview.p, withReview.r, withReview.f1, rpredicted - rtp))
+              + String(format: "  rematched=%d  afterReview: P=%.4f R=%.4f F1=%.4f fp=%d", outcome.rematched, withReview.p, withReview.r, withReview.f1, rpredicted - rtp))
         if ProcessInfo.processInfo.environment["MATCH_EXPLAIN"] != nil {
             print("  reviews with a true match as best candidate: \(outcome.reviewsWithTrueMatch)")
             for (reason, count) in outcome.reviewReasons.sorted(by: { $0.value > $1.value }) { print("  review reason: \(count)  \(reason)") }

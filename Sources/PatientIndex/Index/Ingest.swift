@@ -56,11 +56,13 @@ extension PatientIndexStore {
         createdRecords.removeAll(keepingCapacity: true)
         createdPatients.removeAll(keepingCapacity: true)
         soloGoldenWritten.removeAll(keepingCapacity: true)
+        rematchedPatients.removeAll(keepingCapacity: true)
         defer {
             recentRecords.removeAll(keepingCapacity: true)
             createdRecords.removeAll(keepingCapacity: true)
             createdPatients.removeAll(keepingCapacity: true)
             soloGoldenWritten.removeAll(keepingCapacity: true)
+            rematchedPatients.removeAll(keepingCapacity: true)
         }
         let now = IndexRows.timestamp()
         var outcomes: [PatientOutcome] = []
@@ -71,6 +73,8 @@ extension PatientIndexStore {
             outcomes.append(outcome)
             touch(outcome.enterpriseID)
         }
+        // Patients a record left when it was matched again (`rematchAlone`): now empty.
+        for id in rematchedPatients { touch(id) }
         var sourceMerges: [SourceMergeOutcome] = []
         for merge in submission.merges {
             guard let survivor = outcomes.first(where: { $0.subject == merge.survivor }) else {
@@ -451,6 +455,7 @@ extension PatientIndexStore {
             }
             try appendHistory(action: .link, actor: Self.matcherActor, recordID: recordID, from: ownEnterpriseID, to: target,
                 reason: nil, explanation: explanation, detail: nil, now: now)
+            try rematchAlone(after: recordID, joined: target, candidates: set, now: now)
             return PatientOutcome(subject: subject, recordID: recordID, enterpriseID: target, decision: .linked,
                 explanation: explanation, reviewIDs: [])
         }
@@ -494,6 +499,51 @@ extension PatientIndexStore {
         }
         return PatientOutcome(subject: subject, recordID: recordID, enterpriseID: enterpriseID, decision: .new,
             explanation: newExplanation, reviewIDs: [])
+    }
+
+    /// After `recordID` joined `target`, the records alone in its other candidate patients are decided
+    /// again: `target` now holds one more record they may match. Without this, arrival order decides for
+    /// good: a person's first record that matched none of the records there were (a corrupted copy, say),
+    /// stays apart even when a later record that matches it well links elsewhere to the rest of that person.
+    ///
+    /// Only a record the matcher itself left alone (its link says `new`: a new patient or a review), never
+    /// one a steward placed; only when it has no open review item against another patient than `target`;
+    /// and it moves only to `target`, only on a link by the same rule as on arrival (thresholds, runner-up
+    /// margin, every member's hard conflicts, steward "not a match" decisions). The move is a matcher `link`
+    /// event in the history with its explanation, reversible like any link; its review items against
+    /// `target` are settled by the refresh.
+    ///
+    /// Only worth asking when the record that joined is itself a match for the one alone (its comparison,
+    /// already made, clears the upper threshold without a definitive conflict): any other member of
+    /// `target` was there, and asked about, when it joined. So most links cost no query here.
+    private func rematchAlone(after recordID: Int64, joined target: String, candidates set: CandidateSet, now: String) throws {
+        var model: MatchModel?
+        for candidate in set.candidates where candidate.patientID != target {
+            let patient = candidate.patientID
+            guard let pair = candidate.best, pair.definitiveBlockers.isEmpty, pair.total >= self.model.upperThreshold else { continue }
+            if model == nil { model = self.model.scaled(toPopulation: try indexPopulation()) }
+            guard let model, pair.total >= model.upperThreshold,
+                  let members = set.memberIDs[patient], members.count == 1, let alone = members.first,
+                  try IndexRows.enterpriseID(ofRecord: alone, in: db) == patient,
+                  let link = try db.row("SELECT explanation_data FROM links WHERE record_id = ?", [alone]),
+                  try IndexRows.decode(MatchExplanation.self, link.blob(0), column: "explanation_data").method == "new"
+            else { continue }
+            let reviewedAgainst = try db.rows("SELECT candidate_enterprise_id FROM review_queue WHERE record_id = ? AND status = 'open'",
+                [alone]).compactMap { $0.string(0) }
+            guard reviewedAgainst.allSatisfy({ $0 == target }),
+                  let row = try db.row("SELECT features_data, block_keys FROM source_records WHERE id = ? AND merged_into IS NULL", [alone])
+            else { continue }
+            let features = try featureCache.value(for: alone) ?? IndexRows.decode(MatchFeatures.self, row.blob(0), column: "features_data")
+            let again = try candidates(recordID: alone, keys: BlockingKeys.parse(stored: row.string(1) ?? ""), features: features, excluding: patient)
+            let decision = model.decide(again.candidates)
+            guard decision.outcome == .link, decision.patientID == target else { continue }
+            let explanation = explanation(for: target, in: again, method: "probabilistic", model: model)
+            try moveRecordWithFolded(alone, from: patient, to: target, explanation: explanation, now: now)
+            try appendHistory(action: .link, actor: Self.matcherActor, recordID: alone, from: patient, to: target,
+                reason: "matched again when record \(recordID) joined \(target)", explanation: explanation, detail: nil, now: now)
+            rematchedPatients.append(patient)
+            work.rematched += 1
+        }
     }
 
     // MARK: Source merges (ADT^A40)

@@ -44,6 +44,8 @@ package final class PatientIndexStore {
     /// patients it created (see `refresh`).
     var createdRecords: [Int64: PreparedRecord] = [:]
     var createdPatients: Set<String> = []
+    /// Enterprise patients the ingest in progress emptied by matching their one record again (see `rematchAlone`).
+    var rematchedPatients: [String] = []
     /// Enterprise patients this ingest created with a solo golden record already in their row, by the record.
     var soloGoldenWritten: [String: Int64] = [:]
     /// Whether an ingest inside a caller's transaction is a savepoint of its own; off only inside
@@ -387,6 +389,9 @@ package struct IngestWork: Sendable {
     package var decideSeconds = 0.0
     package var factSeconds = 0.0
     package var refreshSeconds = 0.0
+    /// Records alone in a patient that were matched again, and moved, when a record joined one of their
+    /// candidate patients.
+    package var rematched = 0
 
     static func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
@@ -396,6 +401,6 @@ package struct IngestWork: Sendable {
             candidatePatients: candidatePatients - earlier.candidatePatients, membersCompared: membersCompared - earlier.membersCompared,
             featureReads: featureReads - earlier.featureReads, candidateSeconds: candidateSeconds - earlier.candidateSeconds,
             decideSeconds: decideSeconds - earlier.decideSeconds, factSeconds: factSeconds - earlier.factSeconds,
-            refreshSeconds: refreshSeconds - earlier.refreshSeconds)
+            refreshSeconds: refreshSeconds - earlier.refreshSeconds, rematched: rematched - earlier.rematched)
     }
 }

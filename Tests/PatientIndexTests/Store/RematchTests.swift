@@ -1,0 +1,126 @@
+import Clinical
+import Foundation
+@testable import PatientIndex
+import SQLite
+import Testing
+
+/// A record left alone on arrival is decided again when a later record joins one of its candidate
+/// patients (`PatientIndexStore.rematchAlone`): the FEBRL3 pattern, where a person's first record matched
+/// nothing there was, and the copies that arrived later linked to each other.
+@Suite struct RematchTests {
+    static let oakClinic = SourceSystem(facility: "OAK_CLINIC", application: "ALLSCRIPTS")
+    static let oakMRN = AssigningAuthority(namespace: "MRN")
+
+    /// Rosa Lopez as the lab has her first: her maiden name, her birth date and nothing else.
+    static func rosaAtTheLab() -> PatientRecord {
+        Patients.record(at: Clinics.northLab, authority: Clinics.northLabMRN, mrn: "L-40917", family: "Garcia", given: ["Rosa", "Isabel"],
+            born: (1968, 9, 21), sex: .female)
+    }
+
+    /// The practice: her married name, her home and phone, and the birth date keyed with two digits swapped.
+    static func rosaAtThePractice() -> PatientRecord {
+        Patients.record(at: Clinics.lakeview, authority: Clinics.lakeviewMRN, mrn: "77310", family: "Lopez", given: ["Rosa"],
+            born: (1968, 9, 12), sex: .female, phone: "(217) 555-0188", street: "905 Walnut St")
+    }
+
+    /// The hospital: married name, home and phone as the practice has them, and the right birth date.
+    static func rosaAtTheHospital() -> PatientRecord {
+        Patients.record(at: Clinics.riverside, authority: Clinics.riversideMRN, mrn: "E2200871", family: "Lopez", given: ["Rosa", "Isabel"],
+            born: (1968, 9, 21), sex: .female, phone: "(217) 555-0188", street: "905 Walnut St")
+    }
+
+    /// The three arrive lab, practice, hospital. The practice matches nothing (married name, swapped
+    /// birth-date digits, no middle name: 6.8 bits against the lab); the hospital links to the practice
+    /// (34.6), and the lab, alone, now has a match in that patient: the hospital (19.1, exact birth date).
+    @Test func aRecordLeftAloneJoinsWhenItsMatchLinksElsewhere() throws {
+        let index = try TemporaryIndex()
+        let lab = try index.store.ingest([Self.rosaAtTheLab()], from: Clinics.northLab).patients[0]
+        let practice = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview).patients[0]
+        #expect(practice.decision == .new)
+        let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
+        #expect(hospital.decision == .linked)
+        #expect(hospital.enterpriseID == practice.enterpriseID)
+        #expect(index.store.work.rematched == 1)
+
+        let reader = try index.reader()
+        #expect(try reader.enterpriseID(ofRecord: lab.recordID) == practice.enterpriseID)
+        #expect(try reader.counts().enterprisePatients == 1)
+        // The lab's own patient is gone and resolves to where its record went.
+        #expect(try reader.resolve(lab.enterpriseID) == practice.enterpriseID)
+        let patient = try #require(try reader.enterprisePatient(id: practice.enterpriseID))
+        #expect(Set(patient.members.map(\.recordID)) == Set([lab, practice, hospital].map { String($0.recordID) }))
+
+        // Explained: a matcher link of the lab record, compared with the hospital's, above the threshold.
+        let event = try #require(try reader.history(enterpriseID: nil).last)
+        #expect(event.action == .link)
+        #expect(event.actor == PatientIndexStore.matcherActor)
+        #expect(event.recordID == lab.recordID)
+        #expect(event.fromEnterpriseID == lab.enterpriseID)
+        #expect(event.toEnterpriseID == practice.enterpriseID)
+        #expect(event.reason == "matched again when record \(hospital.recordID) joined \(practice.enterpriseID)")
+        let explanation = try #require(event.explanation)
+        #expect(explanation.comparedWith == "record:\(hospital.recordID)")
+        #expect(explanation.total >= explanation.upperThreshold)
+        #expect(explanation.blockers.isEmpty)
+        #expect(patient.members.first { $0.recordID == String(lab.recordID) }?.explanation == explanation)
+    }
+
+    /// Below the threshold the record stays where it is: without the middle name it shares with the
+    /// hospital, the lab's best is 15.6 bits against an upper threshold of 16.
+    @Test func aRecordWhoseMatchStaysBelowTheThresholdStaysAlone() throws {
+        let index = try TemporaryIndex()
+        var labRecord = Self.rosaAtTheLab()
+        labRecord.names[0].given = ["Rosa"]
+        let lab = try index.store.ingest([labRecord], from: Clinics.northLab).patients[0]
+        let practice = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview).patients[0]
+        let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
+        #expect(hospital.enterpriseID == practice.enterpriseID)
+        #expect(index.store.work.rematched == 0)
+        #expect(try index.reader().enterpriseID(ofRecord: lab.recordID) == lab.enterpriseID)
+        #expect(try index.reader().counts().enterprisePatients == 2)
+    }
+
+    /// A steward's undo of the move puts the record back, and it stays there when more of the person's
+    /// records arrive: a record a steward placed is never matched again automatically.
+    @Test func anUndoneRematchIsNotRedone() throws {
+        let index = try TemporaryIndex()
+        let lab = try index.store.ingest([Self.rosaAtTheLab()], from: Clinics.northLab).patients[0]
+        _ = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview)
+        let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
+        let event = try #require(try index.reader().history(enterpriseID: nil).last)
+        #expect(event.recordID == lab.recordID)
+        let undone = try index.store.undo(eventID: event.eventID, actor: "steward:kim", reason: "lab record is her sister's")
+        #expect(undone.enterpriseID != hospital.enterpriseID)
+        #expect(try index.reader().enterpriseID(ofRecord: lab.recordID) == undone.enterpriseID)
+
+        // Another copy of her, from a fourth clinic, links to the hospital's patient; the lab record stays.
+        var oak = Self.rosaAtTheHospital()
+        oak.source = Self.oakClinic
+        oak.identifiers = [PatientIdentifier(value: "OAK-5521", authority: Self.oakMRN, type: "MR")]
+        oak.provenance.source = Self.oakClinic
+        let fourth = try index.store.ingest([oak], from: Self.oakClinic).patients[0]
+        #expect(fourth.decision == .linked)
+        #expect(fourth.enterpriseID == hospital.enterpriseID)
+        #expect(index.store.work.rematched == 1)
+        #expect(try index.reader().enterpriseID(ofRecord: lab.recordID) == undone.enterpriseID)
+    }
+
+    /// A record with an open review item against some other patient waits for the steward's decision.
+    @Test func aRecordUnderReviewAgainstAnotherPatientWaitsForTheSteward() throws {
+        let index = try TemporaryIndex()
+        let lab = try index.store.ingest([Self.rosaAtTheLab()], from: Clinics.northLab).patients[0]
+        let other = try index.store.ingest([Patients.record(at: Self.oakClinic, authority: Self.oakMRN, mrn: "OAK-1180", family: "Garcia",
+            given: ["Rosa"], born: (1975, 2, 3), sex: .female, street: "12 Elm St")], from: Self.oakClinic).patients[0]
+        #expect(other.enterpriseID != lab.enterpriseID)
+        // As if the lab record had been sent to review against that patient on arrival.
+        try index.store.db.run("""
+            INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
+            VALUES (?, ?, ?, 'open', ?)
+            """, [lab.recordID, other.enterpriseID, try IndexRows.encode(lab.explanation), IndexRows.timestamp()])
+        _ = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview)
+        let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
+        #expect(hospital.decision == .linked)
+        #expect(index.store.work.rematched == 0)
+        #expect(try index.reader().enterpriseID(ofRecord: lab.recordID) == lab.enterpriseID)
+    }
+}
