@@ -148,6 +148,8 @@ enum MatchingBenchmark {
         var outcome = Outcome(clusters: [])
         var freq = Frequencies(family: [:], given: [:], total: 0)
         var reviewedAgainst: [Int: Set<Int>] = [:]
+        // A re-match must clear the upper threshold by the runner-up margin, as in the store.
+        let rematchBar = model.margin
         for (i, record) in records.enumerated() {
             var keysFiled = false
             let f = MatchNormalizer.features(of: record)
@@ -191,12 +193,14 @@ enum MatchingBenchmark {
                 keyIndex.merge(keys.map { ($0, [i]) }, uniquingKeysWith: +)
                 keysFiled = true
                 // As the store does (`PatientIndexStore.rematchAlone`): a record alone in another candidate
-                // patient, left there by the matcher, with no open review item against a third patient, is
-                // decided again now that this patient holds one more record; it moves only to this patient.
+                // patient, left there by the matcher, with no open review item against a third patient and
+                // matched by this record above the upper threshold plus the margin, is decided again now that
+                // this patient holds one more record; it moves only to this patient, on a link that clears
+                // the same bar.
                 let scaled = model.scaled(toPopulation: i + 1)
                 for candidate in candidates where candidate.patientID != id && !stewardResolvesReviews {
                     guard let k = Int(candidate.patientID), outcome.clusters[k].count == 1, let pair = candidate.best,
-                          pair.definitiveBlockers.isEmpty, pair.total >= scaled.upperThreshold else { continue }
+                          pair.definitiveBlockers.isEmpty, pair.total >= scaled.upperThreshold + rematchBar else { continue }
                     let s = outcome.clusters[k][0]
                     guard reviewedAgainst[s, default: []].allSatisfy({ $0 == cluster }) else { continue }
                     var others = Set<Int>()
@@ -210,7 +214,7 @@ enum MatchingBenchmark {
                         PatientCandidate(patientID: String(c), comparisons: outcome.clusters[c].map { model.compare(features[s], features[$0], frequencies: freq) })
                     }
                     let redecided = scaled.decide(again)
-                    guard redecided.outcome == .link, redecided.patientID == id else { continue }
+                    guard redecided.outcome == .link, redecided.patientID == id, (redecided.best?.total ?? 0) >= scaled.upperThreshold + rematchBar else { continue }
                     if !outcome.clusters[cluster].contains(where: { truth.contains(pairKey(s, $0)) }) { outcome.wrongLinks += 1 }
                     outcome.rematched += 1
                     outcome.clusters[k] = []

@@ -508,21 +508,27 @@ extension PatientIndexStore {
     ///
     /// Only a record the matcher itself left alone (its link says `new`: a new patient or a review), never
     /// one a steward placed; only when it has no open review item against another patient than `target`;
-    /// and it moves only to `target`, only on a link by the same rule as on arrival (thresholds, runner-up
-    /// margin, every member's hard conflicts, steward "not a match" decisions). The move is a matcher `link`
-    /// event in the history with its explanation, reversible like any link; its review items against
-    /// `target` are settled by the refresh.
+    /// and it moves only to `target`, only on a link by the rule of arrival (thresholds, runner-up margin,
+    /// every member's hard conflicts, steward "not a match" decisions) that also clears the bar below. The
+    /// move is a matcher `link` event in the history with its explanation, reversible like any link; its
+    /// review items against `target` are settled by the refresh.
     ///
-    /// Only worth asking when the record that joined is itself a match for the one alone (its comparison,
-    /// already made, clears the upper threshold without a definitive conflict): any other member of
+    /// The bar is higher than on arrival: the link must clear the upper threshold by the runner-up margin
+    /// (the "certain" band). A record matched again is moved without a message of its own, and each
+    /// record joining is another chance for a stranger to look close enough: on the index benchmark's
+    /// 100k population, the plain threshold made one false merge (MARY MARGARET TRASKIANO, born the same
+    /// day as a MARY MARGARET TRATONSKI, 20.9 bits against her typo TRATNOSKI) in its two re-matches.
+    ///
+    /// Only worth asking when the record that joined is itself such a match for the one alone (its
+    /// comparison, already made, clears that bar without a definitive conflict): any other member of
     /// `target` was there, and asked about, when it joined. So most links cost no query here.
     private func rematchAlone(after recordID: Int64, joined target: String, candidates set: CandidateSet, now: String) throws {
         var model: MatchModel?
         for candidate in set.candidates where candidate.patientID != target {
             let patient = candidate.patientID
-            guard let pair = candidate.best, pair.definitiveBlockers.isEmpty, pair.total >= self.model.upperThreshold else { continue }
+            guard let pair = candidate.best, pair.definitiveBlockers.isEmpty, pair.total >= self.model.upperThreshold + self.model.margin else { continue }
             if model == nil { model = self.model.scaled(toPopulation: try indexPopulation()) }
-            guard let model, pair.total >= model.upperThreshold,
+            guard let model, pair.total >= model.upperThreshold + model.margin,
                   let members = set.memberIDs[patient], members.count == 1, let alone = members.first,
                   try IndexRows.enterpriseID(ofRecord: alone, in: db) == patient,
                   let link = try db.row("SELECT explanation_data FROM links WHERE record_id = ?", [alone]),
@@ -536,7 +542,8 @@ extension PatientIndexStore {
             let features = try featureCache.value(for: alone) ?? IndexRows.decode(MatchFeatures.self, row.blob(0), column: "features_data")
             let again = try candidates(recordID: alone, keys: BlockingKeys.parse(stored: row.string(1) ?? ""), features: features, excluding: patient)
             let decision = model.decide(again.candidates)
-            guard decision.outcome == .link, decision.patientID == target else { continue }
+            guard decision.outcome == .link, decision.patientID == target, let best = decision.best,
+                  best.total >= model.upperThreshold + model.margin else { continue }
             let explanation = explanation(for: target, in: again, method: "probabilistic", model: model)
             try moveRecordWithFolded(alone, from: patient, to: target, explanation: explanation, now: now)
             try appendHistory(action: .link, actor: Self.matcherActor, recordID: alone, from: patient, to: target,
