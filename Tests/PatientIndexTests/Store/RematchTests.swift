@@ -118,6 +118,25 @@ import Testing
         #expect(try index.reader().enterpriseID(ofRecord: lab.recordID) == undone.enterpriseID)
     }
 
+    /// A record with an open review item against the patient it then joins is matched again all the
+    /// same, and the item is withdrawn: nothing is left to decide.
+    @Test func aRecordUnderReviewAgainstThePatientItJoinsHasItsItemSettled() throws {
+        let index = try TemporaryIndex()
+        let lab = try index.store.ingest([Self.rosaAtTheLab()], from: Clinics.northLab).patients[0]
+        let practice = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview).patients[0]
+        // As if the lab record had been sent to review against the practice's patient.
+        try index.store.db.run("""
+            INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
+            VALUES (?, ?, ?, 'open', ?)
+            """, [lab.recordID, practice.enterpriseID, try IndexRows.encode(lab.explanation), IndexRows.timestamp()])
+        let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
+        #expect(hospital.enterpriseID == practice.enterpriseID)
+        #expect(index.store.work.rematched == 1)
+        #expect(try index.reader().enterpriseID(ofRecord: lab.recordID) == practice.enterpriseID)
+        #expect(try index.reader().reviewQueue().isEmpty)
+        #expect(try index.reader().reviewQueue(status: .withdrawn).map(\.recordID) == [lab.recordID])
+    }
+
     /// A record with an open review item against some other patient waits for the steward's decision.
     @Test func aRecordUnderReviewAgainstAnotherPatientWaitsForTheSteward() throws {
         let index = try TemporaryIndex()
