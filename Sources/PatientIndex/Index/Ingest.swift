@@ -57,12 +57,14 @@ extension PatientIndexStore {
         createdPatients.removeAll(keepingCapacity: true)
         soloGoldenWritten.removeAll(keepingCapacity: true)
         rematchedPatients.removeAll(keepingCapacity: true)
+        rematchedRecords.removeAll(keepingCapacity: true)
         defer {
             recentRecords.removeAll(keepingCapacity: true)
             createdRecords.removeAll(keepingCapacity: true)
             createdPatients.removeAll(keepingCapacity: true)
             soloGoldenWritten.removeAll(keepingCapacity: true)
             rematchedPatients.removeAll(keepingCapacity: true)
+            rematchedRecords.removeAll(keepingCapacity: true)
         }
         let now = IndexRows.timestamp()
         var outcomes: [PatientOutcome] = []
@@ -89,6 +91,13 @@ extension PatientIndexStore {
         // The survivor's enterprise id may have changed hands; report where each record is now.
         for i in outcomes.indices where !submission.merges.isEmpty {
             if let current = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) { outcomes[i].enterpriseID = current }
+        }
+        // A record of this submission that a later one's link matched again is reported linked, where it went.
+        for i in outcomes.indices {
+            guard let moved = rematchedRecords[outcomes[i].recordID] else { continue }
+            outcomes[i].enterpriseID = try IndexRows.enterpriseID(ofRecord: outcomes[i].recordID, in: db) ?? moved.enterpriseID
+            outcomes[i].decision = .linked
+            outcomes[i].explanation = moved.explanation
         }
         let factsStart = IngestWork.clock()
         var recorded: [Int64: [FactInstance]] = [:]
@@ -510,8 +519,9 @@ extension PatientIndexStore {
     /// one a steward placed; only when it has no open review item against another patient than `target`;
     /// and it moves only to `target`, only on a link by the rule of arrival (thresholds, runner-up margin,
     /// every member's hard conflicts, steward "not a match" decisions) that also clears the bar below. The
-    /// move is a matcher `link` event in the history with its explanation, reversible like any link; its
-    /// review items against `target` are settled by the refresh.
+    /// move is a matcher `link` event in the history with its explanation; `undo` of that event puts the
+    /// record back (undoing the link that prompted it does not: the moved record stays, linked by its own
+    /// event). Its review items against `target` are withdrawn as settled.
     ///
     /// The bar is higher than on arrival: the link must clear the upper threshold by the runner-up margin
     /// (the "certain" band). A record matched again is moved without a message of its own, and each
@@ -519,9 +529,11 @@ extension PatientIndexStore {
     /// 100k population, the plain threshold made one false merge (MARY MARGARET TRASKIANO, born the same
     /// day as a MARY MARGARET TRATONSKI, 20.9 bits against her typo TRATNOSKI) in its two re-matches.
     ///
-    /// Only worth asking when the record that joined is itself such a match for the one alone (its
-    /// comparison, already made, clears that bar without a definitive conflict): any other member of
-    /// `target` was there, and asked about, when it joined. So most links cost no query here.
+    /// Only asked when the record that joined is itself such a match for the one alone (its comparison,
+    /// already made, clears that bar without a definitive conflict), so most links cost no query here.
+    /// Only the matcher's own links ask: a record that joins by a steward's action, a source merge or a
+    /// re-match does not (a steward's move is the steward's decision; a re-matched record was compared
+    /// with its new patient's records on its way in).
     private func rematchAlone(after recordID: Int64, joined target: String, candidates set: CandidateSet, now: String) throws {
         var model: MatchModel?
         for candidate in set.candidates where candidate.patientID != target {
@@ -548,7 +560,11 @@ extension PatientIndexStore {
             try moveRecordWithFolded(alone, from: patient, to: target, explanation: explanation, now: now)
             try appendHistory(action: .link, actor: Self.matcherActor, recordID: alone, from: patient, to: target,
                 reason: "matched again when record \(recordID) joined \(target)", explanation: explanation, detail: nil, now: now)
+            // Its items against `target` are settled now: the refresh may take a shortcut that does not look
+            // (when the record was created by this same ingest, `target`'s members look unchanged to it).
+            try withdrawSettledReviews(in: target, now: now)
             rematchedPatients.append(patient)
+            rematchedRecords[alone] = (target, explanation)
             work.rematched += 1
         }
     }

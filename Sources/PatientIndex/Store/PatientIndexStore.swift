@@ -46,6 +46,8 @@ package final class PatientIndexStore {
     var createdPatients: Set<String> = []
     /// Enterprise patients the ingest in progress emptied by matching their one record again (see `rematchAlone`).
     var rematchedPatients: [String] = []
+    /// The records it moved that way, with where they went and why.
+    var rematchedRecords: [Int64: (enterpriseID: String, explanation: MatchExplanation)] = [:]
     /// Enterprise patients this ingest created with a solo golden record already in their row, by the record.
     var soloGoldenWritten: [String: Int64] = [:]
     /// Whether an ingest inside a caller's transaction is a savepoint of its own; off only inside
