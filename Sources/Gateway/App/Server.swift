@@ -34,7 +34,8 @@ package final class Server: @unchecked Sendable {
         let ledger = FactLedger(configuration: facts)
         let store = try PatientIndexStore(
             path: configuration.database, configuration: {
-                var index = IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB)
+                var index = IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB,
+                    backgroundCheckpoints: configuration.writer.backgroundCheckpoints)
                 index.unificationCacheInstances = configuration.writer.factCacheInstances
                 return index
             }(), ledger: ledger)

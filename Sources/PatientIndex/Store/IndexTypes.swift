@@ -168,9 +168,12 @@ package struct IndexConfiguration: Sendable, Hashable {
     package var pageCacheMiB: Int
     /// WAL checkpoints of the write connection on a thread of their own (`Connection.checkpointInBackground`)
     /// instead of SQLite's autocheckpoint inside the commit that crosses its threshold. For bulk loads
-    /// (`concord ingest`), where the second core is idle: a 1M-record load took 569 s instead of 615 in one
-    /// pair of runs, 463 s instead of 464 in another. Off for
-    /// `concord serve`, whose second core parses: there it cost the writer 5–17 % more CPU per message.
+    /// (`concord ingest`): a 1M-record load took 569 s instead of 615 in one pair of runs, 463 s instead of
+    /// 464 in another; and for `concord serve` (`writer.backgroundCheckpoints`, on by default), where the
+    /// autocheckpoint stalled every ACK behind it: 1.07–1.21× the messages per second at 64 connections,
+    /// ACK p99 72–81 ms instead of 100–122 (five alternating pairs, 2026-12-08; an earlier measurement,
+    /// before the writer's later changes, had found 5–17 % more writer CPU per message), though one
+    /// connection sending flat out gets 0.82–0.88× its rate (docs/architecture.md). Off by default here.
     package var backgroundCheckpoints: Bool
     /// The fact unifications of recently refreshed enterprise patients are kept in memory up to this many
     /// fact instances in all, so a message about a patient with a long history unifies its own facts only;

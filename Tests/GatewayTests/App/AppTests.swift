@@ -183,6 +183,35 @@ import PatientIndex
         #expect(GatewayConfiguration().writer.pageCacheMiB == 1_024)
     }
 
+    /// The writer's WAL checkpoints run on their own thread unless the file turns them off, and the
+    /// server's store does what the configuration says.
+    @Test(arguments: [nil, true, false] as [Bool?])
+    func backgroundCheckpointsAreOnUnlessTurnedOff(setting: Bool?) throws {
+        let text = setting.map { #"{"writer": {"backgroundCheckpoints": \#($0)}}"# } ?? #"{"writer": {"maxBatch": 128}}"#
+        let url = try Self.file(text)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var config = try GatewayConfiguration.load(path: url.path)
+        #expect(config.writer.backgroundCheckpoints == (setting ?? true))
+        #expect(config.writer.pageCacheMiB == 1_024)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-ckpt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        config.database = directory + "/concord.sqlite"
+        config.inbox = nil
+        config.mllp = []
+        config.http = nil
+        let server = try Server(configuration: config)
+        let inBackground = try server.writer.perform { store in store.db.backgroundCheckpointCounters != nil }
+        #expect(inBackground == (setting ?? true))
+        server.writer.stop()
+    }
+
+    @Test func theExampleConfigurationKeepsTheWriterDefaults() throws {
+        let example = try Self.file(GatewayConfiguration.example)
+        defer { try? FileManager.default.removeItem(at: example) }
+        #expect(try GatewayConfiguration.load(path: example.path).writer == GatewayConfiguration.WriterSettings())
+    }
+
     @Test func workersDefaultToNiceFiveAndAPartialSectionKeepsTheRest() throws {
         let url = try Self.file(#"{"workers": {"nice": 0}}"#)
         defer { try? FileManager.default.removeItem(at: url) }
