@@ -108,9 +108,9 @@ package final class Connection {
     /// is started there, and once the WAL holds `walLimit` frames the next transaction first waits for
     /// one to finish, so that it starts the WAL over. Turns SQLite's autocheckpoint off. For file
     /// databases only; call once, before the first transaction.
-    package func checkpointInBackground(threshold: Int = 8_192, walLimit: Int = 262_144) throws {
+    package func checkpointInBackground(threshold: Int = 8_192, walLimit: Int = 262_144, smallCommitFrames: Int = 0) throws {
         guard backgroundCheckpoints == nil, path != ":memory:", !path.isEmpty else { return }
-        let checkpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit)
+        let checkpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit, smallCommitFrames: smallCommitFrames)
         backgroundCheckpoints = checkpoints
         concord_sqlite_track_wal(db, checkpoints.walFrames)
     }
@@ -236,7 +236,10 @@ package final class Connection {
         do {
             let value = try body()
             try control("COMMIT")
-            backgroundCheckpoints?.afterCommit()
+            if backgroundCheckpoints?.afterCommit() == true {
+                // Busy when the checkpointing thread is at it: then that one does the work.
+                _ = try? passiveCheckpoint()
+            }
             return value
         } catch {
             try? control("ROLLBACK")

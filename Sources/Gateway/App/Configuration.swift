@@ -112,10 +112,10 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
         /// instead of SQLite's autocheckpoint inside the commit that crosses 8,192 frames, which stalls the
         /// writer — and every message waiting for its ACK — while it copies 32 MiB back and fsyncs the
         /// database. The WAL may grow to 1 GiB between restarts. Measured (bench/RESULTS.md): at 64 MLLP
-        /// connections 1.07–1.21× the messages per second and ACK p99 72–90 ms instead of 100–128; at 8, p99
-        /// 12 ms instead of 22 but 0.85× the rate; one connection sending as fast as it can (a backlog
-        /// replayed over one link) gets 0.82–0.88× the rate: the checkpoint's writes and fsync then compete
-        /// with every commit's. `false` for a deployment that is mostly that.
+        /// connections 1.07–1.21× the messages per second and ACK p99 72–90 ms instead of 100–128. After
+        /// small commits (fewer than 256 frames: few connections) the writer runs the checkpoint itself, as
+        /// SQLite would, since there the thread's writes and fsync slowed every commit's (one connection
+        /// sending flat out: 0.82–0.88× the rate before that rule). `false` leaves all of it to SQLite.
         package var backgroundCheckpoints: Bool = true
         package init() {}
     }
@@ -285,9 +285,8 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
 
       // Group commit: how many messages one durable transaction may hold, and the write connection's
       // SQLite page cache in MiB (an index of a million patients is about 2.6 GB on disk). WAL checkpoints
-      // run on a thread of their own (the WAL may grow to 1 GiB): under many connections more messages per
-      // second and a lower ACK p99; false leaves them to SQLite inside the commits, which suits one
-      // connection replaying a backlog as fast as it can (about 1.15× its rate).
+      // run on a thread of their own under load (the WAL may grow to 1 GiB): more messages per second
+      // and a lower ACK p99 at many connections; false leaves them to SQLite, inside the commits.
       "writer": { "maxBatch": 256, "pageCacheMiB": 1024, "factCacheInstances": 500000, "backgroundCheckpoints": true },
 
       // Parsing and HTTP-read threads, and their niceness: above 0 the one writer every message passes

@@ -37,6 +37,7 @@ package final class Server: @unchecked Sendable {
                 var index = IndexConfiguration(pageCacheMiB: configuration.writer.pageCacheMiB,
                     backgroundCheckpoints: configuration.writer.backgroundCheckpoints)
                 index.unificationCacheInstances = configuration.writer.factCacheInstances
+                index.inlineCheckpointBelowFrames = 256
                 return index
             }(), ledger: ledger)
         writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in

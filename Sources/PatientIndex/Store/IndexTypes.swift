@@ -172,9 +172,15 @@ package struct IndexConfiguration: Sendable, Hashable {
     /// 464 in another; and for `concord serve` (`writer.backgroundCheckpoints`, on by default), where the
     /// autocheckpoint stalled every ACK behind it: 1.07–1.21× the messages per second at 64 connections,
     /// ACK p99 72–81 ms instead of 100–122 (five alternating pairs, 2026-12-08; an earlier measurement,
-    /// before the writer's later changes, had found 5–17 % more writer CPU per message), though one
-    /// connection sending flat out gets 0.82–0.88× its rate (docs/architecture.md). Off by default here.
+    /// before the writer's later changes, had found 5–17 % more writer CPU per message); one connection
+    /// sending flat out got 0.82–0.88× its rate, hence ``inlineCheckpointBelowFrames`` (docs/architecture.md).
+    /// Off by default here.
     package var backgroundCheckpoints: Bool
+    /// With ``backgroundCheckpoints``: a checkpoint falling due after a commit of fewer WAL frames than
+    /// this is run by the writer itself, at once (`BackgroundCheckpoints.afterCommit`). 0 (bulk loads):
+    /// always the thread. `concord serve` uses 256 (its commits at one connection hold ~20–40 frames, at 64
+    /// several hundred).
+    package var inlineCheckpointBelowFrames = 0
     /// The fact unifications of recently refreshed enterprise patients are kept in memory up to this many
     /// fact instances in all, so a message about a patient with a long history unifies its own facts only;
     /// a patient outside the cache is refreshed in full (its whole history), which is what a working set

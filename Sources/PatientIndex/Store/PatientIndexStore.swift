@@ -85,7 +85,7 @@ package final class PatientIndexStore {
         self.ledger = ledger
         try db.migrate(IndexSchema.migrations + FactLedger.migrations)
         // The copy of the WAL back into the database (and its fsync) off the writer's thread.
-        if configuration.backgroundCheckpoints { try db.checkpointInBackground() }
+        if configuration.backgroundCheckpoints { try db.checkpointInBackground(smallCommitFrames: configuration.inlineCheckpointBelowFrames) }
         self.configuration = configuration
         featureCache = RecentCache(capacity: configuration.featureCacheEntries)
         unificationCache = RecentCache(capacity: configuration.unificationCacheInstances, weight: { $0.state.instanceCount })

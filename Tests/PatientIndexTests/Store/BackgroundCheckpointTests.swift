@@ -29,6 +29,35 @@ import Testing
         ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
+    /// Commits smaller than `smallCommitFrames` have their checkpoint run by the writer at once (the
+    /// WAL starts over without ever reaching its limit, and the thread is not asked); larger ones leave
+    /// it to the thread.
+    @Test(arguments: [1_000, 0])
+    func smallCommitsAreCheckpointedByTheWriterItself(smallCommitFrames: Int) throws {
+        let (path, cleanup) = try Self.database()
+        defer { cleanup() }
+        do {
+            let db = try Connection(path: path)
+            try db.checkpointInBackground(threshold: 8, walLimit: 64, smallCommitFrames: smallCommitFrames)
+            try Self.write(db, transactions: 300)
+            let counters = try #require(db.backgroundCheckpointCounters)
+            #expect(counters.failures == 0, "\(counters.lastError ?? "")")
+            if smallCommitFrames > 0 {
+                #expect(counters.inline > 0)
+                #expect(counters.checkpoints == 0)
+                #expect(counters.waits == 0)
+                // Copied back and started over every threshold's worth of frames: never near the limit.
+                #expect(Self.walBytes(path) < 40 * Self.frameBytes)
+            } else {
+                #expect(counters.inline == 0)
+                #expect(counters.checkpoints > 0)
+            }
+        }
+        let reopened = try Connection(path: path)
+        #expect(try reopened.scalar("SELECT count(*) FROM notes") == .integer(1_200))
+        #expect(try reopened.scalar("PRAGMA integrity_check") == .text("ok"))
+    }
+
     @Test func theWALIsCopiedBackAndStartedOverOnceItReachesItsLimit() throws {
         let (path, cleanup) = try Self.database()
         defer { cleanup() }
