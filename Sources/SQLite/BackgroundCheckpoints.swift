@@ -57,11 +57,11 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     deinit { walFrames.deallocate() }
 
     /// Called by the writer after each commit. Returns true when the writer should run the checkpoint
-    /// itself, now: the WAL grew by `threshold` frames in commits of fewer than `smallCommitFrames` frames
-    /// each. Small commits mean few messages waiting on the writer, and there the checkpointing thread's
-    /// writes and fsync slowed every commit's own fsync more than a pause of the writer costs (one MLLP
-    /// connection sending flat out: 0.82–0.88× the rate); large commits mean many waiting, and the
-    /// thread takes it.
+    /// itself, now: one is due (the WAL grew by `threshold` frames since the last) and this commit added
+    /// fewer than `smallCommitFrames` frames. Small commits mean few messages waiting on the writer, and
+    /// there the checkpointing thread's writes and fsync slowed every commit's own fsync more than a pause
+    /// of the writer costs (one MLLP connection sending flat out: 0.82–0.88× the rate); large commits mean
+    /// many waiting, and the thread takes it.
     func afterCommit() -> Bool {
         let walFrames = Int(self.walFrames.pointee)
         if walFrames < framesAtLastRequest { framesAtLastRequest = 0 }  // the WAL started over
