@@ -160,15 +160,6 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
             }
             condition.unlock()
             for job in batch { job.finish(commitError) }
-            // The batch's jobs hold what the parsing workers built (the parsed message, the prepared
-            // submission, the outcome); freeing it all is the writer's last step of every batch (about 3 %
-            // of its instructions, and glibc's free of chunks from the workers' arenas). Another thread
-            // frees it; the writer goes on with the next batch.
-            nonisolated(unsafe) let finished = batch  // used only by the closure from here on
-            retired.async { _ = finished.count }
         }
     }
-
-    /// Where finished batches are freed, off the writer's thread.
-    private let retired = DispatchQueue(label: "concord-writer-retired", qos: .utility)
 }
