@@ -200,10 +200,13 @@ import PatientIndex
         config.inbox = nil
         config.mllp = []
         config.http = nil
+        // Started and stopped as a whole: a server dropped with its worker threads still running would
+        // leave them reading a freed pool.
         let server = try Server(configuration: config)
+        try server.start()
+        defer { server.stop() }
         let inBackground = try server.writer.perform { store in store.db.backgroundCheckpointCounters != nil }
         #expect(inBackground == (setting ?? true))
-        server.writer.stop()
     }
 
     @Test func theExampleConfigurationKeepsTheWriterDefaults() throws {
