@@ -34,6 +34,15 @@ import Testing
     /// birth-date digits, no middle name, another street: 9.4 bits against the lab); the hospital links to the
     /// practice (34.6 bits, ahead of the lab by more than the margin), and the lab, alone, now has a match
     /// in that patient: the hospital (exact birth date and middle name, the same town: 21.7 bits).
+    /// An open review item of `record` against `candidate`, written straight into the queue (arrival
+    /// decisions that produce one need records these tests do not otherwise want).
+    static func openReview(of record: PatientOutcome, against candidate: String, in index: TemporaryIndex) throws {
+        try index.store.db.run("""
+            INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
+            VALUES (?, ?, ?, 'open', ?)
+            """, [record.recordID, candidate, try IndexRows.encode(record.explanation), IndexRows.timestamp()])
+    }
+
     @Test func aRecordLeftAloneJoinsWhenItsMatchLinksElsewhere() throws {
         let index = try TemporaryIndex()
         let labMessage = Patients.submission([Self.rosaAtTheLab()], from: Clinics.northLab, messageID: "LAB0001",
@@ -145,10 +154,7 @@ import Testing
         let lab = try index.store.ingest([Self.rosaAtTheLab()], from: Clinics.northLab).patients[0]
         let practice = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview).patients[0]
         // As if the lab record had been sent to review against the practice's patient.
-        try index.store.db.run("""
-            INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
-            VALUES (?, ?, ?, 'open', ?)
-            """, [lab.recordID, practice.enterpriseID, try IndexRows.encode(lab.explanation), IndexRows.timestamp()])
+        try Self.openReview(of: lab, against: practice.enterpriseID, in: index)
         let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
         #expect(hospital.enterpriseID == practice.enterpriseID)
         #expect(index.store.work.rematched == 1)
@@ -167,12 +173,7 @@ import Testing
             given: ["Rosa"], born: (1975, 2, 3), sex: .female, street: "12 Elm St")], from: Self.oakClinic).patients[0]
         #expect(other.enterpriseID != lab.enterpriseID)
         // As if the lab record had been sent to review against that patient on arrival.
-        if underReview {
-            try index.store.db.run("""
-                INSERT INTO review_queue (record_id, candidate_enterprise_id, explanation_data, status, created_at)
-                VALUES (?, ?, ?, 'open', ?)
-                """, [lab.recordID, other.enterpriseID, try IndexRows.encode(lab.explanation), IndexRows.timestamp()])
-        }
+        if underReview { try Self.openReview(of: lab, against: other.enterpriseID, in: index) }
         _ = try index.store.ingest([Self.rosaAtThePractice()], from: Clinics.lakeview)
         let hospital = try index.store.ingest([Self.rosaAtTheHospital()], from: Clinics.riverside).patients[0]
         #expect(hospital.decision == .linked)
