@@ -2,7 +2,9 @@
 # Matching accuracy, side by side: Concord's matching engine (records ingested ONE AT A TIME into an
 # in-memory index, decisions per enterprise patient) against the peers of ../shared/peers/linkage_peer.py
 # (recordlinkage ECM, Splink) on FEBRL3 (dedupe) and FEBRL4 (linkage), plus Splink on the generated
-# multi-clinic population, all on the same data and the same truth.
+# multi-clinic population, all on the same data and the same truth. Last, Splink's precision-recall curve
+# is read at Concord's recall and at Concord's false-pair count (bench/splink_operating_points.py), so the
+# two are compared at equal recall, not only at each one's default threshold.
 #
 # Usage: bench/match.sh quick|full
 #   quick: FEBRL1-4 and a 1,500-person population for Concord; peers on FEBRL3 and the population only.
@@ -37,80 +39,7 @@ echo "== peers: linkage_peer.py --only $peer_jobs (FEBRL straight from the recor
 "$py" "$peers/linkage_peer.py" --repeats 1 --only "$peer_jobs" 2>&1 | tee "$out/peers.txt" | grep -E "^RESULT|^==|blocking recall" || true
 
 echo "== peer: Splink on the generated population"
-"$py" - "$out/pop" "$peers" <<'PYEOF' 2>&1 | tee "$out/peers_population.txt" | grep -E "^RESULT|^==" || true
-"""Splink (DuckDB) on the generated population: dedupe, the same CSV and truth Concord reads.
-
-Settings follow Splink's own FEBRL examples (NameComparison with term-frequency adjustments, a date of
-birth comparison, Damerau-Levenshtein on the SSN, exact contacts), fixed before looking at results; the
-cleaning is what a careful Splink user would do (upper case, digits only, known placeholders nulled).
-Threshold: match_probability >= 0.9, then Splink's connected-components clustering (as linkage_peer.py
-does for FEBRL3)."""
-import logging, re, sys, time
-import pandas as pd
-sys.path.insert(0, sys.argv[2])
-from linkage_peer import prf
-import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
-out = sys.argv[1]
-t0 = time.perf_counter()
-df = pd.read_csv(out + "/population.csv", dtype=str, keep_default_na=False)
-truth = {(a, b) if a < b else (b, a) for a, b in pd.read_csv(out + "/population_truth.csv", dtype=str).itertuples(index=False)}
-def clean(s):
-    return re.sub(r"[^A-Z ]", "", s.upper()).strip() or None
-def digits(s):
-    d = re.sub(r"\D", "", s)
-    return d[-10:] if d else None
-frame = pd.DataFrame({
-    "rec_id": df.rec_id,
-    "given": df.given.map(clean), "middle": df.middle.map(clean), "family": df.family.map(clean),
-    "dob": df.dob.map(lambda s: None if s in ("", "1900-01-01") else s),
-    "sex": df.sex.map(lambda s: s or None),
-    "ssn": df.ssn.map(lambda s: None if s in ("", "999999999", "123456789", "000000000") else s),
-    "phone": df.phone.map(digits), "email": df.email.map(lambda s: s.lower() or None),
-    "street": df.street.map(clean), "zip": df.zip.map(lambda s: s[:5] or None),
-}).astype(object)
-frame = frame.where(frame.notna(), None)
-settings = SettingsCreator(
-    unique_id_column_name="rec_id", link_type="dedupe_only",
-    blocking_rules_to_generate_predictions=[block_on("ssn"), block_on("phone"), block_on("dob"),
-                                            block_on("given", "family"), block_on("zip", "street"), block_on("email")],
-    comparisons=[
-        cl.NameComparison("given").configure(term_frequency_adjustments=True),
-        cl.NameComparison("family").configure(term_frequency_adjustments=True),
-        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d", invalid_dates_as_null=True),
-        cl.ExactMatch("sex"),
-        cl.DamerauLevenshteinAtThresholds("ssn", [1, 2]),
-        cl.ExactMatch("phone"),
-        cl.ExactMatch("email"),
-        cl.LevenshteinAtThresholds("street", [2]),
-        cl.ExactMatch("zip"),
-    ],
-    retain_intermediate_calculation_columns=False)
-db = DuckDBAPI()
-linker = Linker(db.register(frame), settings, log_level=logging.WARNING)
-linker.training.estimate_probability_two_random_records_match(
-    [block_on("ssn"), block_on("given", "family", "dob")], recall=0.8)
-linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("family"))
-pred = linker.inference.predict(threshold_match_probability=0.9)
-pdf = pred.as_pandas_dataframe()
-pairwise = {(a, b) if a < b else (b, a) for a, b in zip(pdf["rec_id_l"], pdf["rec_id_r"])}
-clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=0.9).as_pandas_dataframe()
-wall = time.perf_counter() - t0
-pairs = set()
-for _, g in clusters.groupby("cluster_id")["rec_id"]:
-    m = sorted(g)
-    pairs.update((m[i], m[j]) for i in range(len(m)) for j in range(i + 1, len(m)))
-print("== Splink/DuckDB  population dedupe  records=%d true pairs=%d wall %.2f s" % (len(frame), len(truth), wall))
-strict = {(a, b) if a < b else (b, a) for a, b, p in zip(pdf["rec_id_l"], pdf["rec_id_r"], pdf["match_probability"]) if p >= 0.99}
-for name, predicted in (("p>=0.9 pairwise", pairwise), ("p>=0.9 + connected components (Splink clustering)", pairs),
-                        ("p>=0.99 pairwise (stricter, for information)", strict)):
-    m = prf(predicted, truth)
-    print("RESULT %-30s %-50s P=%.4f R=%.4f F1=%.4f  (tp=%d fp=%d fn=%d)  wall median %.2f s" % (
-        "Splink/DuckDB  population", name, m["precision"], m["recall"], m["f1"], m["tp"], m["fp"], m["fn"], wall), flush=True)
-PYEOF
+"$py" bench/splink_population.py "$out/pop" "$peers" 2>&1 | tee "$out/peers_population.txt" | grep -E "^RESULT|^==" || true
 
 echo
 echo "== comparison (pairwise against all true pairs; Concord review decisions count as not linked)"
@@ -147,3 +76,7 @@ for ds in order:
             print("%-11s %-17s vs %-44s false pairs %5d vs %5d, recall %.4f vs %.4f (%+.4f; after review %s): %s" % (
                 ds, o[1], s[1].strip()[:44], o[5], s[5], o[3], s[3], o[3] - s[3], o[7], verdict))
 PYEOF
+
+echo
+echo "== Splink read at Concord's operating points (its whole precision-recall curve, untimed)"
+"$py" bench/splink_operating_points.py "$out" "$peers" 2>&1 | tee "$out/operating_points.txt" | grep -E "^OPERATING|^==" || true
