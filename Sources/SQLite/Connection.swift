@@ -71,7 +71,7 @@ package final class Connection {
 
     /// Opens (creating when `readOnly` is false) the database at `path` (`:memory:` for a private in-memory db).
     /// Sets a busy timeout, turns foreign keys on, and for writable file databases WAL mode with
-    /// `synchronous=FULL`: a commit is durable when it returns.
+    /// `synchronous=FULL`: a commit is durable when it returns (unless ``deferCommitSync()`` is called).
     package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws {
         _ = Self.configured
         self.path = path
@@ -113,6 +113,25 @@ package final class Connection {
         let checkpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit, smallCommitFrames: smallCommitFrames)
         backgroundCheckpoints = checkpoints
         concord_sqlite_track_wal(db, checkpoints.walFrames)
+    }
+
+    /// Leaves this write connection's durability to the caller: its commits are no longer fsynced inside
+    /// `COMMIT` (`synchronous=NORMAL`; SQLite still keeps the database consistent), and a commit is
+    /// durable once the returned ``WALSync``'s `sync()`, called after the commit returned, has returned.
+    /// Whoever calls this must not report a commit as stored before that. For file databases only; call
+    /// before the first transaction.
+    package func deferCommitSync() throws -> WALSync {
+        guard path != ":memory:", !path.isEmpty else {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "a deferred commit sync needs a database file")
+        }
+        // The WAL's real path, as SQLite resolved it (absolute, symbolic links followed): a path built from
+        // `path` would name another file, or none, when the database is reached through a link.
+        guard let name = sqlite3_db_filename(db, "main"), let wal = sqlite3_filename_wal(name) else {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "the database has no WAL file name")
+        }
+        let walPath = String(cString: wal)
+        try execute("PRAGMA synchronous = NORMAL")
+        return WALSync(walPath: walPath)
     }
 
     /// Waits until the background checkpoints have copied back every committed frame (see
