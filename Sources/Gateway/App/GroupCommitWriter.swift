@@ -8,6 +8,11 @@ import Foundation
 /// concurrency while every acknowledgement still follows a durable commit. Nothing is acknowledged
 /// early and durability is never relaxed. The thread is a plain `Thread`, not a task on Swift's
 /// cooperative pool, because SQLite commits block.
+///
+/// With a `sync` (the store's commits not fsynced inside `COMMIT`: `WALSync`), a second thread makes
+/// each committed batch durable and only then completes its jobs, while the writer already runs the next
+/// batch: the fsync stops being a pause of the one serial stage. Batches are completed in commit order,
+/// and one fsync covers every batch committed before it started.
 package final class GroupCommitWriter<Store>: @unchecked Sendable {
     /// A job runs inside the batch's transaction and returns its outcome; it handles its own errors
     /// (using a savepoint) so that one bad message does not undo the batch. A job that throws has its
@@ -28,6 +33,15 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
     private var stopped = false
     private var thread: Thread?
 
+    /// Makes every commit so far durable (nil: a commit is durable when `transaction` returns).
+    private let sync: (() throws -> Void)?
+    /// Committed (or failed) batches waiting for the sync thread, in commit order. Guarded by `syncCondition`.
+    private let syncCondition = NSCondition()
+    private var awaitingSync: [(jobs: [Job], commitError: Error?)] = []
+    private var syncStopping = false
+    private var syncStopped = false
+    private var lastSyncError: Error?
+
     /// Counters for metrics (read under the lock).
     private var committedBatches = 0
     private var committedJobs = 0
@@ -39,19 +53,28 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
     ///     commit fails: every job of the batch then fails). It may run the closure a second time in a new
     ///     transaction (`PatientIndexStore.groupCommit` does, when an ingest failed without a savepoint):
     ///     each job keeps only the outcome of its last run.
-    package init(store: Store, maxBatch: Int = 256, name: String = "concord-writer",
+    ///   - sync: called (on a thread of its own) after commits, before their jobs complete; when it
+    ///     returns, every transaction committed before it was called is durable. When it throws, the jobs
+    ///     of the batches it was to cover fail with its error.
+    package init(store: Store, maxBatch: Int = 256, name: String = "concord-writer", sync: (() throws -> Void)? = nil,
                  transaction: @escaping (Store, () throws -> Void) throws -> Void) {
         self.store = store
         self.maxBatch = max(1, maxBatch)
         self.transaction = transaction
+        self.sync = sync
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = name
         self.thread = thread
         thread.start()
+        if sync != nil {
+            let syncThread = Thread { [unowned self] in self.syncLoop() }
+            syncThread.name = name + "-sync"
+            syncThread.start()
+        }
     }
 
-    /// Queues `work`; `completion` is called on the writer thread after the transaction holding it has
-    /// committed (or failed). Never blocks.
+    /// Queues `work`; `completion` is called after the transaction holding it has committed and is
+    /// durable (or has failed), on the writer thread or, with a `sync`, on the sync thread. Never blocks.
     package func submit<T>(_ work: @escaping Work<T>, completion: @escaping (Result<T, Error>) -> Void) {
         var result: Result<T, Error>?
         let job = Job(
@@ -88,6 +111,14 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
         done.wait()
         guard let outcome else { throw GatewayError(.io, "writer returned nothing") }
         return try outcome.get()
+    }
+
+    /// The error of the last sync, while the last one failed (nil without a sync, or when it succeeded).
+    /// Commits are not being made durable then, and no job completes successfully.
+    package var syncFailure: Error? {
+        syncCondition.lock()
+        defer { syncCondition.unlock() }
+        return lastSyncError
     }
 
     /// Number of jobs waiting for the writer.
@@ -132,6 +163,9 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
             condition.lock()
             while pending.isEmpty && !stopping { condition.wait() }
             if pending.isEmpty && stopping {
+                condition.unlock()
+                stopSyncThread()
+                condition.lock()
                 stopped = true
                 condition.broadcast()
                 condition.unlock()
@@ -159,7 +193,56 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
                 committedJobs += batch.count
             }
             condition.unlock()
-            for job in batch { job.finish(commitError) }
+            if sync != nil {
+                syncCondition.lock()
+                awaitingSync.append((batch, commitError))
+                syncCondition.signal()
+                syncCondition.unlock()
+            } else {
+                for job in batch { job.finish(commitError) }
+            }
         }
+    }
+
+    /// The sync thread: takes every batch committed so far, makes them durable with one `sync`, then
+    /// completes their jobs in commit order. A batch whose commit failed waits its turn (so a connection's
+    /// negative ACK never overtakes the ACK of its earlier message) but needs no sync of its own.
+    private func syncLoop() {
+        guard let sync else { return }
+        while true {
+            syncCondition.lock()
+            while awaitingSync.isEmpty && !syncStopping { syncCondition.wait() }
+            if awaitingSync.isEmpty && syncStopping {
+                syncStopped = true
+                syncCondition.broadcast()
+                syncCondition.unlock()
+                return
+            }
+            let batches = awaitingSync
+            awaitingSync.removeAll(keepingCapacity: true)
+            syncCondition.unlock()
+
+            var syncError: Error?
+            if batches.contains(where: { $0.commitError == nil }) {
+                do { try sync() } catch { syncError = error }
+                syncCondition.lock()
+                lastSyncError = syncError
+                syncCondition.unlock()
+            }
+            for batch in batches {
+                let error = batch.commitError ?? syncError
+                for job in batch.jobs { job.finish(error) }
+            }
+        }
+    }
+
+    /// Waits until the sync thread has completed every batch handed to it, and stops it.
+    private func stopSyncThread() {
+        guard sync != nil else { return }
+        syncCondition.lock()
+        syncStopping = true
+        syncCondition.broadcast()
+        while !syncStopped { syncCondition.wait() }
+        syncCondition.unlock()
     }
 }
