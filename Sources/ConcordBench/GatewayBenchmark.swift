@@ -2,8 +2,8 @@ import Foundation
 import Gateway
 import Synchronization
 
-/// End-to-end MLLP ingest: an in-process `concord serve` (real sockets, real SQLite file with
-/// synchronous=FULL, group commit) driven by N concurrent blocking MLLP clients that each send a message
+/// End-to-end MLLP ingest: an in-process `concord serve` (real sockets, real SQLite file, group commit,
+/// every ACK after the fsync that covers its message; `--sync-in-commit` for SQLite's synchronous=FULL) driven by N concurrent blocking MLLP clients that each send a message
 /// and wait for its ACK before the next — as interface engines do. Counts only ACKs with MSA-1 = AA.
 ///
 /// `concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR]`
@@ -19,6 +19,7 @@ enum GatewayBenchmark {
         var factCache = GatewayConfiguration.WriterSettings().factCacheInstances
         var sqlProfile = false
         var workerNice = GatewayConfiguration.WorkerSettings().nice
+        var syncInCommit = false
         var i = 1
         while i < args.count {
             switch args[i] {
@@ -29,6 +30,7 @@ enum GatewayBenchmark {
             case "--fact-cache": factCache = Int(args[i + 1]) ?? factCache; i += 2
             case "--sql-profile": sqlProfile = true; i += 1
             case "--worker-nice": workerNice = Int(args[i + 1]) ?? workerNice; i += 2
+            case "--sync-in-commit": syncInCommit = true; i += 1
             default: i += 1
             }
         }
@@ -43,6 +45,7 @@ enum GatewayBenchmark {
             configuration.writer.pageCacheMiB = pageCacheMiB
             configuration.writer.factCacheInstances = factCache
             configuration.workers.nice = workerNice
+            configuration.writer.syncOnItsOwnThread = !syncInCommit
             configuration.inbox = nil
             configuration.http = nil
             var listener = GatewayConfiguration.MLLPListenerSettings()

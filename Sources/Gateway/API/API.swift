@@ -12,7 +12,7 @@ import PatientIndex
 ///
 /// | method & path | role | what |
 /// |---|---|---|
-/// | GET /health | — | liveness |
+/// | GET /health | — | liveness; 503 while commits cannot be made durable (a failed fsync) |
 /// | GET /metrics | any token | Prometheus text |
 /// | GET /patients?name=&birthDate=&identifier=&limit= | reader | search enterprise patients |
 /// | GET /patients/{id} | reader | golden record, source records, link explanations |
@@ -65,7 +65,12 @@ package final class API: Sendable {
         }
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
         if request.method == "GET" && segments == ["health"] {
-            respond(Self.json(200, ["status": "ok"]))
+            // Unhealthy while commits cannot be made durable (a failed fsync stops every ACK: `WALSync`).
+            if let failure = operations.writer.syncFailure {
+                respond(Self.json(503, ["status": "storage failing", "error": "\(failure)"]))
+            } else {
+                respond(Self.json(200, ["status": "ok"]))
+            }
             return
         }
         guard let route = Route(method: request.method, segments: segments) else {

@@ -38,9 +38,13 @@ package final class Server: @unchecked Sendable {
                     backgroundCheckpoints: configuration.writer.backgroundCheckpoints)
                 index.unificationCacheInstances = configuration.writer.factCacheInstances
                 index.inlineCheckpointBelowFrames = 256
+                index.deferredCommitSync = configuration.writer.syncOnItsOwnThread
                 return index
             }(), ledger: ledger)
-        writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch) { store, body in
+        // With `syncOnItsOwnThread` the store's commits are durable after `commitSync.sync()`, which the
+        // writer's sync thread calls before it completes (acknowledges) the batches it covers.
+        let sync = store.commitSync.map { commitSync in { @Sendable in try commitSync.sync() } }
+        writer = GroupCommitWriter(store: store, maxBatch: configuration.writer.maxBatch, sync: sync) { store, body in
             try store.groupCommit(body)
         }
         ingestService = IngestService(writer: writer, metrics: metrics, ledger: ledger)
@@ -50,6 +54,7 @@ package final class Server: @unchecked Sendable {
         do {
             loop = try EventLoop(name: "concord-net")
         } catch {
+            writer.stop()
             throw GatewayError(.io, "cannot start the event loop: \(error)")
         }
     }

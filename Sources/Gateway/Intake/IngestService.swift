@@ -75,7 +75,7 @@ package final class IngestService: Sendable {
     }
 
     /// Parses `unit` on the calling thread, queues it for the writer, and calls `completion` after the
-    /// commit (on the writer thread: hand off quickly).
+    /// commit is durable (on the writer's thread or its sync thread: hand off quickly).
     package func ingest(_ unit: InboundUnit, completion: @escaping @Sendable (IngestReply) -> Void) {
         let (parsed, prepared) = parse(unit)
         submit(unit, parsed: parsed, prepared: prepared, completion: completion)
@@ -146,9 +146,9 @@ package final class IngestService: Sendable {
             switch result {
             case .success(let r): reply = r
             case .failure(let error):
-                // The transaction failed (disk full, I/O error): nothing was stored, so no positive ACK.
-                // An AR tells an HL7 sender to try again later.
-                Log.error("ingest of \(unit.origin) not committed: \(error)")
+                // The transaction failed (disk full, I/O error), or its fsync did: nothing is known to be
+                // on disk, so no positive ACK. An AR tells an HL7 sender to try again later.
+                Log.error("ingest of \(unit.origin) not durably stored: \(error)")
                 let failure = IntakeFailure(code: .storage, reason: "message could not be stored; send again later", position: nil)
                 reply = IngestReply(
                     status: .failed, messageLogID: nil, format: parsed.format,

@@ -192,6 +192,13 @@ package struct IndexConfiguration: Sendable, Hashable {
     /// this many new records (so a short `concord ingest` never pays the scan), rebuilt after another
     /// connection's commit and as the index doubles. `nil` turns it off.
     package var blockingKeyFilterAfter: Int? = 64
+    /// The write connection's commits are made durable by whoever holds ``PatientIndexStore/commitSync``,
+    /// after each commit, instead of by an fsync inside it (`Connection.deferCommitSync`): `concord serve`
+    /// fsyncs on a thread of its own while the writer runs the next group commit, and acknowledges a batch
+    /// only after its fsync. Off by default: every other user of the store (the CLI, tests, bulk loads)
+    /// relies on a commit being durable when it returns. Whoever turns it on owns durability: no method of
+    /// the store syncs, so nothing it wrote may be reported as stored before `commitSync.sync()`.
+    package var deferredCommitSync = false
 
     package init(
         maxBlockSize: Int = 500, maxNameOnlyBlockSize: Int = 50, maxReviewsPerRecord: Int = 3, sourceTrust: [String: Int] = [:],

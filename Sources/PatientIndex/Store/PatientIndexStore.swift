@@ -4,13 +4,17 @@ import SQLite
 
 /// The write side of the master patient index: one instance, used from one writer thread.
 ///
-/// It owns the single write connection (WAL, `synchronous=FULL`), the message log, ingest (in
+/// It owns the single write connection (WAL, `synchronous=FULL`; `NORMAL` with ``commitSync`` when the
+/// caller makes commits durable itself), the message log, ingest (in
 /// `Index/Ingest.swift`), steward operations (`Index/Steward.swift`), model training and the audit log.
 /// Every write runs inside the caller's transaction when there is one (as a savepoint, so one failing
 /// message in a group commit undoes only itself), or in its own `BEGIN IMMEDIATE` transaction.
 package final class PatientIndexStore {
     /// The write connection (exposed so the gateway can run its own statements in the same transaction).
     package let db: Connection
+    /// With `IndexConfiguration.deferredCommitSync`: what makes a commit durable, to be called after it
+    /// returned and before anything it stored is acknowledged. `nil`: a commit is durable when it returns.
+    package let commitSync: WALSync?
     /// The match model in force: the one given at init, else the newest trained one, else `MatchModel.standard`.
     package private(set) var model: MatchModel
     package var configuration: IndexConfiguration
@@ -84,6 +88,8 @@ package final class PatientIndexStore {
         try db.execute("PRAGMA temp_store = MEMORY")
         self.ledger = ledger
         try db.migrate(IndexSchema.migrations + FactLedger.migrations)
+        // The commit's fsync left to the holder of `commitSync` (the gateway's writer; see the configuration).
+        commitSync = configuration.deferredCommitSync ? try db.deferCommitSync() : nil
         // The copy of the WAL back into the database (and its fsync) off the writer's thread.
         if configuration.backgroundCheckpoints { try db.checkpointInBackground(smallCommitFrames: configuration.inlineCheckpointBelowFrames) }
         self.configuration = configuration
@@ -105,7 +111,8 @@ package final class PatientIndexStore {
 
     // MARK: Transactions
 
-    /// Runs `body` in one durable transaction (`BEGIN IMMEDIATE` … `COMMIT`). Ingests inside it are
+    /// Runs `body` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`), durable when it returns (with
+    /// ``commitSync``: once `commitSync.sync()` has returned after it). Ingests inside it are
     /// savepoints, so a failing one can be caught and the others still commit. Use this (not
     /// `db.transaction`): when the transaction rolls back, the store's caches of what it wrote are dropped
     /// with it. Group commits of many ingests use ``groupCommit(_:)``.

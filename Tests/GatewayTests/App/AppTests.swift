@@ -190,23 +190,57 @@ import PatientIndex
         let text = setting.map { #"{"writer": {"backgroundCheckpoints": \#($0)}}"# } ?? #"{"writer": {"maxBatch": 128}}"#
         let url = try Self.file(text)
         defer { try? FileManager.default.removeItem(at: url) }
-        var config = try GatewayConfiguration.load(path: url.path)
+        let config = try GatewayConfiguration.load(path: url.path)
         #expect(config.writer.backgroundCheckpoints == (setting ?? true))
         #expect(config.writer.pageCacheMiB == 1_024)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-ckpt-\(UUID().uuidString)").path
+        try Self.withServer(config) { server in
+            let inBackground = try server.writer.perform { store in store.db.backgroundCheckpointCounters != nil }
+            #expect(inBackground == (setting ?? true))
+        }
+    }
+
+    /// Each commit's fsync runs on the writer's sync thread unless the file turns it off; either way the
+    /// server's write connection is in the matching mode (NORMAL with the sync thread, FULL without).
+    @Test(arguments: [nil, true, false] as [Bool?])
+    func commitSyncRunsOnItsOwnThreadUnlessTurnedOff(setting: Bool?) throws {
+        let text = setting.map { #"{"writer": {"syncOnItsOwnThread": \#($0)}}"# } ?? #"{"writer": {"maxBatch": 128}}"#
+        let url = try Self.file(text)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let config = try GatewayConfiguration.load(path: url.path)
+        let expected = setting ?? true
+        #expect(config.writer.syncOnItsOwnThread == expected)
+        try Self.withServer(config) { server in
+            let (deferred, synchronous) = try server.writer.perform { store in
+                (store.commitSync != nil, try store.db.scalar("PRAGMA synchronous"))
+            }
+            #expect(deferred == expected)
+            #expect(synchronous == .integer(expected ? 1 : 2))
+            // With the sync thread, a job returns only after a sync that began after its commit: read the
+            // count once everything before is synced (the fetching job's own sync included), then commit.
+            if let commitSync = try server.writer.perform({ store in store.commitSync }) {
+                let before = commitSync.completedSyncs
+                try server.writer.perform { store in try store.db.execute("CREATE TABLE IF NOT EXISTS probe (v TEXT)") }
+                #expect(commitSync.completedSyncs >= before + 1)
+            }
+        }
+    }
+
+    /// Runs `body` with a server on `config` (with a database of its own and no listeners), started and
+    /// stopped as a whole: a server dropped with its worker threads still running would leave them
+    /// reading a freed pool.
+    static func withServer(_ config: GatewayConfiguration, _ body: (Server) throws -> Void) throws {
+        var config = config
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-server-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         config.database = directory + "/concord.sqlite"
         config.inbox = nil
         config.mllp = []
         config.http = nil
-        // Started and stopped as a whole: a server dropped with its worker threads still running would
-        // leave them reading a freed pool.
         let server = try Server(configuration: config)
         try server.start()
         defer { server.stop() }
-        let inBackground = try server.writer.perform { store in store.db.backgroundCheckpointCounters != nil }
-        #expect(inBackground == (setting ?? true))
+        try body(server)
     }
 
     @Test func theExampleConfigurationKeepsTheWriterDefaults() throws {
