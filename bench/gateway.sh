@@ -11,7 +11,7 @@ py="${PEER_PY:-python3}"
 if [ "$scale" = quick ]; then n=2000; conns=1,8; dur=3; else n=30000; conns=1,8,64; dur=15; fi
 corpus="$out/corpus-$n.hl7"
 [ -f "$corpus" ] || "$py" ../shared/peers/gen_hl7.py "$n" 7 "$corpus" >/dev/null
-echo "### MLLP end to end ($n messages per run, synchronous=FULL, group commit)"
+echo "### MLLP end to end ($n messages per run, durable: every ACK after the fsync covering it; group commit)"
 "$bench" gateway "$corpus" --messages "$n" --connections "$conns" --db-dir "$out" | tee "$out/mllp.txt"
 
 # Patients with long histories: every message an ORU for one of a few patients (the unified record's

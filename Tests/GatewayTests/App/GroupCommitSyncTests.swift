@@ -45,45 +45,71 @@ import Testing
 
     @Test func aJobCompletesOnlyAfterTheSyncCoveringItsCommitWhileTheWriterGoesOn() throws {
         let log = Log()
-        let gate = Gate()
+        let syncGate = Gate()
+        let startGate = Gate()
         let store = FakeStore()
-        let writer = GroupCommitWriter(store: store, sync: {
+        // One job per batch, and the first transaction held until both jobs are queued: B waits behind
+        // A, so A's sync goes to the sync thread and the writer commits B meanwhile.
+        let writer = GroupCommitWriter(store: store, maxBatch: 1, sync: {
             log.add("sync started")
-            gate.wait()
+            syncGate.wait()
             log.add("sync done")
         }) { store, body in
+            startGate.wait()
             try body()
             store.commits += 1
             log.add("commit \(store.commits)")
         }
         let done = DispatchGroup()
-        done.enter()
-        writer.submit({ _ in "A" }) { result in
-            log.add("complete \((try? result.get()) ?? "failed")")
-            done.leave()
+        for name in ["A", "B"] {
+            done.enter()
+            writer.submit({ _ in name }) { result in
+                log.add("complete \((try? result.get()) ?? "failed")")
+                done.leave()
+            }
         }
-        Self.waitUntil { log.contains("sync started") }
-        #expect(log.all == ["commit 1", "sync started"])
-        // The writer is not held by the sync: the next job commits while the first one's sync is running.
-        done.enter()
-        writer.submit({ _ in "B" }) { result in
-            log.add("complete \((try? result.get()) ?? "failed")")
-            done.leave()
-        }
+        startGate.release()
         Self.waitUntil { log.contains("commit 2") }
-        #expect(log.contains("commit 2"))
+        // The writer is not held by the sync: B committed while A's sync is still running.
+        #expect(log.all == ["commit 1", "sync started", "commit 2"] || log.all == ["commit 1", "commit 2", "sync started"])
         #expect(!log.contains("complete A"), "A was acknowledged before its commit was durable")
-        gate.release()
+        syncGate.release()
         done.wait()
         writer.stop()
         let events = log.all
         let index = { (event: String) in events.firstIndex(of: event) ?? -1 }
         #expect(index("sync done") < index("complete A"))
         #expect(index("complete A") < index("complete B"))
-        // B's sync started after B's commit (the first sync started before it, so cannot cover it).
-        #expect(events.lastIndex(of: "sync started")! > index("commit 2"))
-        #expect(events.filter { $0 == "sync done" }.count == 2)
-        #expect(events.lastIndex(of: "sync done")! < index("complete B"))
+        // B is completed only after a sync that started after B's commit.
+        let syncAfterB = events.indices.first { $0 > index("commit 2") && events[$0] == "sync started" }
+        #expect(syncAfterB != nil)
+        if let syncAfterB {
+            let doneAfter = events.indices.first { $0 > syncAfterB && events[$0] == "sync done" }
+            #expect(doneAfter != nil && doneAfter! < index("complete B"))
+        }
+    }
+
+    @Test func aBatchWithNothingBehindItIsSyncedAndCompletedByTheWriterItself() throws {
+        // Threads by pthread id: the one that ran the transactions (the writer), the syncs, the completion.
+        let writerThread = Mutex<pthread_t?>(nil)
+        let syncThreads = Mutex<[pthread_t]>([])
+        let writer = GroupCommitWriter(store: FakeStore(), sync: {
+            syncThreads.withLock { $0.append(pthread_self()) }
+        }) { _, body in
+            writerThread.withLock { $0 = pthread_self() }
+            try body()
+        }
+        let completionThread = Mutex<pthread_t?>(nil)
+        #expect(try writer.perform { _ in 1 } == 1)
+        writer.submit({ _ in 2 }) { _ in completionThread.withLock { $0 = pthread_self() } }
+        Self.waitUntil { completionThread.withLock { $0 } != nil }
+        writer.stop()
+        // No thread hop when there is nothing to overlap the fsync with (one connection, an HTTP read's audit).
+        let writerID = try #require(writerThread.withLock { $0 })
+        let syncs = syncThreads.withLock { $0 }
+        #expect(syncs.count == 2)
+        #expect(syncs.allSatisfy { pthread_equal($0, writerID) != 0 })
+        #expect(pthread_equal(try #require(completionThread.withLock { $0 }), writerID) != 0)
     }
 
     @Test func aFailedSyncFailsTheJobsItCoveredAndLaterBatchesKeepTheirOrder() throws {
