@@ -57,9 +57,9 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
     ///     commit fails: every job of the batch then fails). It may run the closure a second time in a new
     ///     transaction (`PatientIndexStore.groupCommit` does, when an ingest failed without a savepoint):
     ///     each job keeps only the outcome of its last run.
-    ///   - sync: called (on a thread of its own) after commits, before their jobs complete; when it
-    ///     returns, every transaction committed before it was called is durable. When it throws, the jobs
-    ///     of the batches it was to cover fail with its error.
+    ///   - sync: called after commits, before their jobs complete (on the sync thread; on the writer when
+    ///     nothing waits behind the batch); when it returns, every transaction committed before it was
+    ///     called is durable. When it throws, the jobs of the batches it was to cover fail with its error.
     package init(store: Store, maxBatch: Int = 256, name: String = "concord-writer", sync: (() throws -> Void)? = nil,
                  transaction: @escaping (Store, () throws -> Void) throws -> Void) {
         self.store = store
