@@ -31,6 +31,11 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     private var stopping = false
     private var finished = false
     private var counters = BackgroundCheckpointCounters()
+    /// Frames of the WAL copied back as of the last checkpoint (SQLite's count: the WAL's first
+    /// `lastBackfilled` frames are in the database).
+    private var lastBackfilled = 0
+    /// ``beforeBegin()`` waits once no more than this many frames are left to copy back.
+    let finalTail: Int
 
     /// Commits that add fewer frames than this have their checkpoint run by the writer (``afterCommit()``).
     let smallCommitFrames: Int
@@ -41,7 +46,8 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     private var framesAtLastCatchUp = 0
 
     /// Opens the checkpointing connection to `path` and starts its thread.
-    init(path: String, threshold: Int, walLimit: Int, smallCommitFrames: Int = 0) throws {
+    init(path: String, threshold: Int, walLimit: Int, smallCommitFrames: Int = 0, finalTail: Int = 1_024) throws {
+        self.finalTail = max(0, finalTail)
         self.threshold = max(1, threshold)
         self.walLimit = max(self.threshold, walLimit)
         self.smallCommitFrames = smallCommitFrames
@@ -86,10 +92,30 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     /// Called by the writer before each `BEGIN`: once the WAL has reached `walLimit`, waits until every
     /// committed frame is copied back, so that this transaction starts the WAL over. A WAL that cannot
     /// be emptied (a reader holds an old snapshot) is waited on again only after `threshold` more frames.
+    ///
+    /// The wait is made short first: while more than `finalTail` frames are still to be copied back, the
+    /// writer only asks for the next checkpoint (one at a time) and goes on; each pass copies what the
+    /// previous one left, which shrinks as long as copying is faster than committing, and the writer waits
+    /// only for the last, small one. Past twice `walLimit` (the passes do not catch up: a reader holds an
+    /// old snapshot, or the disk is slow) it waits as soon as it gets there.
     func beforeBegin() {
         let walFrames = Int(self.walFrames.pointee)
         if walFrames < framesAtLastCatchUp { framesAtLastCatchUp = 0 }
         guard walFrames >= walLimit, walFrames - framesAtLastCatchUp >= threshold else { return }
+        if walFrames < 2 * walLimit {
+            condition.lock()
+            let inFlight = completed < requested
+            let tail = walFrames - lastBackfilled
+            if tail > finalTail {
+                if !inFlight {
+                    requested += 1
+                    condition.broadcast()
+                }
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+        }
         framesAtLastCatchUp = walFrames
         framesAtLastRequest = walFrames
         requestCheckpointAndWait(countedAsWait: true)
@@ -145,6 +171,7 @@ final class BackgroundCheckpoints: @unchecked Sendable {
             case .success(let done):
                 counters.checkpoints += 1
                 counters.framesCopied += done.checkpointed
+                lastBackfilled = done.checkpointed
             case .failure(let error):
                 // A busy database (another checkpoint running) is tried again at the next request; the
                 // error is kept for whoever reads the counters (it holds no values, only SQLite's message).

@@ -108,9 +108,10 @@ package final class Connection {
     /// is started there, and once the WAL holds `walLimit` frames the next transaction first waits for
     /// one to finish, so that it starts the WAL over. Turns SQLite's autocheckpoint off. For file
     /// databases only; call once, before the first transaction.
-    package func checkpointInBackground(threshold: Int = 8_192, walLimit: Int = 262_144, smallCommitFrames: Int = 0) throws {
+    package func checkpointInBackground(threshold: Int = 8_192, walLimit: Int = 262_144, smallCommitFrames: Int = 0, finalTail: Int = 1_024) throws {
         guard backgroundCheckpoints == nil, path != ":memory:", !path.isEmpty else { return }
-        let checkpoints = try BackgroundCheckpoints(path: path, threshold: threshold, walLimit: walLimit, smallCommitFrames: smallCommitFrames)
+        let checkpoints = try BackgroundCheckpoints(
+            path: path, threshold: threshold, walLimit: walLimit, smallCommitFrames: smallCommitFrames, finalTail: finalTail)
         backgroundCheckpoints = checkpoints
         concord_sqlite_track_wal(db, checkpoints.walFrames)
     }

@@ -80,6 +80,28 @@ import Testing
         #expect(try reopened.integrityCheck() == ["ok"])
     }
 
+    @Test func beforeWaitingTheWriterOnlyAsksForCheckpointsAndWaitsAtTwiceTheLimitAtTheLatest() throws {
+        // With no tail small enough to wait for (0 frames left is never seen while commits go on), the
+        // writer passes the limit asking for one checkpoint at a time, and still waits at twice the limit:
+        // the WAL stays bounded and starts over.
+        let (path, cleanup) = try Self.database()
+        defer { cleanup() }
+        do {
+            let db = try Connection(path: path)
+            try db.checkpointInBackground(threshold: 8, walLimit: 64, finalTail: 0)
+            try Self.write(db, transactions: 300)
+            let counters = try #require(db.backgroundCheckpointCounters)
+            #expect(counters.failures == 0, "\(counters.lastError ?? "")")
+            #expect(counters.checkpoints > counters.waits)
+            #expect(counters.waits > 0)
+            // Twice the limit, the threshold and one commit.
+            #expect(Self.walBytes(path) < 184 * Self.frameBytes)
+        }
+        let reopened = try Connection(path: path)
+        #expect(try reopened.scalar("SELECT count(*) FROM notes") == .integer(1_200))
+        #expect(try reopened.integrityCheck() == ["ok"])
+    }
+
     @Test func passiveCheckpointsAloneNeverStartTheWALOver() throws {
         // Why the writer has to wait once in a while: with a limit it never reaches, every commit is
         // checkpointed in the background and still the WAL only grows, because each transaction begins
