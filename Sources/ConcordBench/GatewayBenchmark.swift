@@ -3,7 +3,8 @@ import Gateway
 import Synchronization
 
 /// End-to-end MLLP ingest: an in-process `concord serve` (real sockets, real SQLite file, group commit,
-/// every ACK after the fsync that covers its message; `--sync-in-commit` for SQLite's synchronous=FULL) driven by N concurrent blocking MLLP clients that each send a message
+/// every ACK after the fsync that covers its message; `--sync-in-commit` for SQLite's synchronous=FULL)
+/// driven by N concurrent blocking MLLP clients that each send a message
 /// and wait for its ACK before the next — as interface engines do. Counts only ACKs with MSA-1 = AA.
 ///
 /// `concord-bench gateway CORPUS [--messages N] [--connections 1,8,64] [--db-dir DIR]`

@@ -122,10 +122,10 @@ package struct GatewayConfiguration: Sendable, Codable, Equatable {
         /// the fsync that covers it, so nothing acknowledged can be lost (and a read of patient data is
         /// answered only after its audit entry's fsync, which covers what it read). After a failed fsync
         /// nothing more is acknowledged until the host's storage is checked and the machine rebooted
-        /// (`WALSync`). Measured (bench/RESULTS.md): at 64
-        /// MLLP connections 1.17–1.21× the messages per second, ACK p50 0.8–0.87×, p99 0.93–0.97×; 8
-        /// connections 1.17–1.34×; 100 patients with long histories 1.28×; one connection and HTTP reads the
-        /// same (0.97–1.04×, 0.97–1.10×: with nothing queued behind a batch the writer syncs it itself). `false`: SQLite fsyncs inside each commit
+        /// (`WALSync`). Measured (bench/RESULTS.md): at 64 MLLP connections 1.17–1.21× the messages per
+        /// second, ACK p50 0.8–0.87×, p99 0.93–0.97×; 8 connections 1.17–1.34×; 100 patients with long
+        /// histories 1.28×; one connection and HTTP reads the same (0.97–1.04×, 0.97–1.10×: with nothing
+        /// queued behind a batch the writer syncs it itself). `false`: SQLite fsyncs inside each commit
         /// (`synchronous=FULL`) and the writer waits for it.
         package var syncOnItsOwnThread: Bool = true
         package init() {}

@@ -196,6 +196,7 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
                 committedBatches += 1
                 committedJobs += batch.count
             }
+            let nothingQueued = pending.isEmpty
             condition.unlock()
             guard let sync else {
                 for job in batch { job.finish(commitError) }
@@ -204,9 +205,6 @@ package final class GroupCommitWriter<Store>: @unchecked Sendable {
             // Nothing queued behind this batch and nothing ahead of it at the sync thread: no next batch
             // to overlap the fsync with, so the writer runs it itself and spares the batch a thread hop
             // (one connection, or the audit entry of an HTTP read). Otherwise the sync thread takes it.
-            condition.lock()
-            let nothingQueued = pending.isEmpty
-            condition.unlock()
             syncCondition.lock()
             if nothingQueued && awaitingSync.isEmpty && !syncBusy {
                 syncCondition.unlock()
